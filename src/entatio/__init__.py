@@ -1,0 +1,1 @@
+"""Entatio: an open engagement platform for knowledge transfer."""

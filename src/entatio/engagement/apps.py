@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class EngagementConfig(AppConfig):
+    name = "entatio.engagement"
+    label = "engagement"
+
+    def ready(self) -> None:
+        from entatio.engagement import signals  # noqa: F401

@@ -1,0 +1,133 @@
+"""Who may see what: organizations, their portals, members and groups."""
+
+from django.conf import settings
+from django.db import models
+
+
+class Organization(models.Model):
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(unique=True)
+    seen_after_seconds = models.FloatField(
+        default=3.0, help_text="On-screen time within a visit for a slide to count."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Portal(models.Model):
+    class Kind(models.TextChoices):
+        INTERNAL = "internal", "Internal"
+        CUSTOMER = "customer", "Customer"
+        PARTNER = "partner", "Partner"
+        EVENT = "event", "Event"
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="portals"
+    )
+    name = models.CharField(max_length=200)
+    slug = models.SlugField()
+    kind = models.CharField(max_length=20, choices=Kind, default=Kind.INTERNAL)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "slug"], name="portal_slug_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Account(models.Model):
+    """A customer company; the CRM fills in the sales, members point here."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="accounts"
+    )
+    name = models.CharField(max_length=255)
+    crm_id = models.CharField(max_length=64, blank=True, default="")
+    segment = models.CharField(max_length=100, blank=True, default="")
+    industry = models.CharField(max_length=100, blank=True, default="")
+    account_type = models.CharField(max_length=100, blank=True, default="")
+    employees = models.PositiveIntegerField(null=True, blank=True)
+    annual_revenue = models.DecimalField(
+        max_digits=18, decimal_places=2, null=True, blank=True
+    )
+    region = models.CharField(max_length=100, blank=True, default="")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "name"], name="account_name_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["organization", "crm_id"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Member(models.Model):
+    class Role(models.TextChoices):
+        OWNER = "owner", "Owner"
+        AUTHOR = "author", "Author"
+        MEMBER = "member", "Member"
+
+    portal = models.ForeignKey(Portal, on_delete=models.CASCADE, related_name="members")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="memberships",
+    )
+    email = models.EmailField()
+    first_name = models.CharField(max_length=150, blank=True, default="")
+    last_name = models.CharField(max_length=150, blank=True, default="")
+    role = models.CharField(max_length=20, choices=Role, default=Role.MEMBER)
+    user_type = models.CharField(max_length=100, blank=True, default="")
+    account = models.ForeignKey(
+        Account, on_delete=models.SET_NULL, null=True, blank=True, related_name="members"
+    )
+    title = models.CharField(max_length=200, blank=True, default="")
+    region = models.CharField(max_length=100, blank=True, default="")
+    attributes = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["portal", "email"], name="member_email_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        full = f"{self.first_name} {self.last_name}".strip()
+        return full or self.email
+
+    @property
+    def can_author(self) -> bool:
+        return self.role in (self.Role.OWNER, self.Role.AUTHOR)
+
+
+class SharingGroup(models.Model):
+    portal = models.ForeignKey(Portal, on_delete=models.CASCADE, related_name="groups")
+    name = models.CharField(max_length=200)
+    members = models.ManyToManyField(Member, related_name="groups", blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["portal", "name"], name="group_name_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.name

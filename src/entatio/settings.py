@@ -1,0 +1,168 @@
+"""Settings for every deployment; the environment picks the differences.
+
+The embedded default needs nothing: SQLite in WAL mode and media files under
+``ENTATIO_HOME`` (``./var``). ``ENTATIO_DATABASE_URL`` switches to PostgreSQL.
+"""
+
+import os
+from pathlib import Path
+from urllib.parse import urlparse
+
+BASE_DIR = Path(__file__).resolve().parent
+HOME = Path(os.environ.get("ENTATIO_HOME", "var")).resolve()
+
+DEBUG = os.environ.get("ENTATIO_DEBUG", "1") == "1"
+SECRET_KEY = os.environ.get(
+    "ENTATIO_SECRET_KEY", "embedded-default-only-not-for-production"
+)
+ALLOWED_HOSTS = os.environ.get("ENTATIO_ALLOWED_HOSTS", "localhost,127.0.0.1").split(
+    ","
+)
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_tasks",
+    "django_tasks_db",
+    "entatio.people",
+    "entatio.library",
+    "entatio.ingest",
+    "entatio.engagement",
+    "entatio.web",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "entatio.urls"
+ASGI_APPLICATION = "entatio.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+
+def database_from_url(url: str) -> dict:
+    """Turn ``postgres://user:password@host:port/name`` into Django's form."""
+    parts = urlparse(url)
+    if parts.scheme not in ("postgres", "postgresql"):
+        raise ValueError(
+            f"ENTATIO_DATABASE_URL must start with postgres://, not {parts.scheme}://"
+        )
+    return {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": parts.path.lstrip("/") or "entatio",
+        "USER": parts.username or "postgres",
+        "PASSWORD": parts.password or "",
+        "HOST": parts.hostname or "127.0.0.1",
+        "PORT": str(parts.port or 5432),
+        "CONN_MAX_AGE": 60,
+    }
+
+
+if os.environ.get("ENTATIO_DATABASE_URL"):
+    DATABASES = {"default": database_from_url(os.environ["ENTATIO_DATABASE_URL"])}
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": HOME / "entatio.sqlite3",
+            "OPTIONS": {
+                # WAL lets the web process read while the worker writes;
+                # IMMEDIATE avoids the upgrade deadlock of deferred writers.
+                "init_command": (
+                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+                    "PRAGMA busy_timeout=20000;"
+                ),
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+            },
+            "TEST": {"NAME": HOME / "test.sqlite3"},
+        }
+    }
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+TASKS = {
+    "default": {
+        "BACKEND": os.environ.get(
+            "ENTATIO_TASK_BACKEND", "django_tasks_db.DatabaseBackend"
+        ),
+    }
+}
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "library"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = HOME / "static"
+MEDIA_ROOT = HOME / "media"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+WHITENOISE_USE_FINDERS = True
+
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+
+ENTATIO = {
+    # Ingestion limits; each refusal names the limit so the uploader can act.
+    "MAX_UPLOAD_BYTES": int(os.environ.get("ENTATIO_MAX_UPLOAD_BYTES", 200 << 20)),
+    "MAX_PAGES": int(os.environ.get("ENTATIO_MAX_PAGES", 2000)),
+    "MAX_IMAGE_PIXELS": int(os.environ.get("ENTATIO_MAX_IMAGE_PIXELS", 100_000_000)),
+    "SLIDE_WIDTH": 1600,
+    "THUMB_WIDTH": 320,
+    "SOFFICE": os.environ.get("ENTATIO_SOFFICE", "soffice"),
+    "CONVERT_TIMEOUT_SECONDS": int(os.environ.get("ENTATIO_CONVERT_TIMEOUT", 180)),
+    # Engagement rules of the design: seen after 3 s on screen within a
+    # visit, a visit ends after 30 minutes without activity.
+    "VISIT_GAP_SECONDS": 30 * 60,
+    "IDLE_SECONDS": 5 * 60,
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": "WARNING"},
+    "loggers": {"entatio": {"level": os.environ.get("ENTATIO_LOG_LEVEL", "INFO")}},
+}
