@@ -8,7 +8,9 @@ from entatio.people.models import Account, Member, Organization, Portal, Sharing
 
 def make_member(portal: Portal, email: str, role: str = "member", **fields) -> Member:
     user = User.objects.create_user(username=email, email=email, password="pw-" + email)
-    return Member.objects.create(portal=portal, user=user, email=email, role=role, **fields)
+    return Member.objects.create(
+        portal=portal, user=user, email=email, role=role, **fields
+    )
 
 
 @pytest.fixture
@@ -38,12 +40,16 @@ def owner(portal) -> Member:
 
 @pytest.fixture
 def author(portal) -> Member:
-    return make_member(portal, "author@acme.test", role="author", user_type="customer success manager")
+    return make_member(
+        portal, "author@acme.test", role="author", user_type="customer success manager"
+    )
 
 
 @pytest.fixture
 def member(portal, account) -> Member:
-    return make_member(portal, "ada@globex.test", first_name="Ada", user_type="admin", account=account)
+    return make_member(
+        portal, "ada@globex.test", first_name="Ada", user_type="admin", account=account
+    )
 
 
 @pytest.fixture

@@ -14,14 +14,22 @@ def deck(portal, n=3):
     presentation = Presentation.objects.create(portal=portal, title="Versioning")
     for i in range(n):
         slide = Slide.objects.create(portal=portal, title=f"S{i}", index_in_source=i)
-        PresentationSlide.objects.create(presentation=presentation, slide=slide, position=i)
+        PresentationSlide.objects.create(
+            presentation=presentation, slide=slide, position=i
+        )
     return presentation
 
 
 def view(member, slide, at, ms, visit=None):
-    return {"id": str(uuid.uuid4()), "member": member.email, "slide": slide.pk,
-            "verb": "viewed", "at": at.isoformat(), "duration_ms": ms,
-            **({"visit": visit} if visit else {})}
+    return {
+        "id": str(uuid.uuid4()),
+        "member": member.email,
+        "slide": slide.pk,
+        "verb": "viewed",
+        "at": at.isoformat(),
+        "duration_ms": ms,
+        **({"visit": visit} if visit else {}),
+    }
 
 
 def test_sharing_creates_records_for_members_and_late_joiners(portal, group, member):
@@ -43,8 +51,14 @@ def test_records_follow_visits_and_threshold(portal, group, member):
     share_presentation(presentation, group)
     s0, s1, _ = presentation.slides.order_by("places__position")
 
-    record_events(portal, [view(member, s0, T0, 2000), view(member, s0, T0 + timedelta(seconds=5), 1500),
-                           view(member, s1, T0, 2900)])
+    record_events(
+        portal,
+        [
+            view(member, s0, T0, 2000),
+            view(member, s0, T0 + timedelta(seconds=5), 1500),
+            view(member, s1, T0, 2900),
+        ],
+    )
     r0 = ActivityRecord.objects.get(member=member, slide=s0)
     r1 = ActivityRecord.objects.get(member=member, slide=s1)
     assert (r0.visits, r0.dwell_ms) == (1, 3500)

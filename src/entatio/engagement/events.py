@@ -81,9 +81,7 @@ def record_events(
             result.errors.append((number, str(error)))
 
     existing = set(
-        Event.objects.filter(id__in=[p.id for p in parsed]).values_list(
-            "id", flat=True
-        )
+        Event.objects.filter(id__in=[p.id for p in parsed]).values_list("id", flat=True)
     )
     fresh: dict[uuid.UUID, _Parsed] = {}
     for p in parsed:
@@ -269,9 +267,7 @@ def update_records(pairs: set[tuple[int, int]]) -> int:
     """Recompute the records of these (member, slide) pairs from their events."""
     updated = 0
     for member_id, slide_id in sorted(pairs):
-        member = Member.objects.select_related("portal__organization").get(
-            pk=member_id
-        )
+        member = Member.objects.select_related("portal__organization").get(pk=member_id)
         seen_after_ms = int(member.portal.organization.seen_after_seconds * 1000)
         observations = [
             Observation(

@@ -24,8 +24,10 @@ def group_members_changed(
     if action not in _CHANGES:
         return
     if reverse:
-        group_ids = list(pk_set) if pk_set else list(
-            instance.groups.values_list("pk", flat=True)
+        group_ids = (
+            list(pk_set)
+            if pk_set
+            else list(instance.groups.values_list("pk", flat=True))
         )
     else:
         group_ids = [instance.pk]

@@ -43,9 +43,7 @@ def default_title(file_name: str) -> str:
 
 
 def ordered_places(presentation: Presentation) -> list[PresentationSlide]:
-    return list(
-        presentation.places.select_related("slide").order_by("position", "pk")
-    )
+    return list(presentation.places.select_related("slide").order_by("position", "pk"))
 
 
 def shown_slides(presentation: Presentation) -> list[Slide]:

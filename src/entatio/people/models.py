@@ -91,7 +91,11 @@ class Member(models.Model):
     role = models.CharField(max_length=20, choices=Role, default=Role.MEMBER)
     user_type = models.CharField(max_length=100, blank=True, default="")
     account = models.ForeignKey(
-        Account, on_delete=models.SET_NULL, null=True, blank=True, related_name="members"
+        Account,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="members",
     )
     title = models.CharField(max_length=200, blank=True, default="")
     region = models.CharField(max_length=100, blank=True, default="")
