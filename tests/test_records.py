@@ -70,3 +70,90 @@ def test_records_follow_visits_and_threshold(portal, group, member):
     r0.refresh_from_db()
     assert r0.visits == 2
     assert r0.last_seen_at == later
+
+
+def test_retried_batch_is_stored_once_and_bad_rows_reported(portal, group, member):
+    presentation = deck(portal)
+    share_presentation(presentation, group)
+    s0 = presentation.slides.order_by("places__position").first()
+    good = view(member, s0, T0, 4000)
+    bad = [
+        {"id": "not-a-uuid", "verb": "viewed"},
+        {**view(member, s0, T0, 10), "at": "yesterday"},
+        {**view(member, s0, T0, 10), "member": "nobody@nowhere.test"},
+        {**view(member, s0, T0, 10), "slide": 999999},
+        {**view(member, s0, T0, 10), "verb": "teleported"},
+    ]
+
+    first = record_events(portal, [good, *bad])
+    again = record_events(portal, [good])
+
+    assert (first.stored, first.duplicates) == (1, 0)
+    assert [n for n, _ in first.errors] == [2, 3, 4, 5, 6]
+    assert "nobody@nowhere.test" in first.errors[2][1]
+    assert (again.stored, again.duplicates) == (0, 1)
+    assert ActivityRecord.objects.get(member=member, slide=s0).visits == 1
+
+
+def test_named_visit_after_thirty_quiet_minutes_becomes_a_new_visit(
+    portal, group, member
+):
+    presentation = deck(portal)
+    share_presentation(presentation, group)
+    s0 = presentation.slides.order_by("places__position").first()
+    visit = str(uuid.uuid4())
+
+    record_events(portal, [view(member, s0, T0, 3000, visit)])
+    late = record_events(
+        portal, [view(member, s0, T0 + timedelta(minutes=45), 3000, visit)]
+    )
+
+    assert visit in late.visits and late.visits[visit] != visit
+    assert ActivityRecord.objects.get(member=member, slide=s0).visits == 2
+
+
+def test_someone_elses_visit_id_is_not_joined(portal, group, member):
+    presentation = deck(portal)
+    share_presentation(presentation, group)
+    other = make_member(portal, "bob@globex.test")
+    group.members.add(other)
+    s0 = presentation.slides.order_by("places__position").first()
+    visit = str(uuid.uuid4())
+
+    record_events(portal, [view(member, s0, T0, 2000, visit)])
+    record_events(portal, [view(other, s0, T0, 2000, visit)])
+
+    assert ActivityRecord.objects.get(member=member, slide=s0).visits == 0
+    assert ActivityRecord.objects.get(member=other, slide=s0).visits == 0
+
+
+def test_rebuild_gives_the_same_records(portal, group, member):
+    from entatio.engagement.events import rebuild_records
+
+    presentation = deck(portal)
+    share_presentation(presentation, group)
+    slides = list(presentation.slides.order_by("places__position"))
+    events = [
+        view(
+            member, slides[i % 3], T0 + timedelta(minutes=5 * i + 180 * (i // 6)), 3000
+        )
+        for i in range(12)
+    ]
+    record_events(portal, events[:6])
+    record_events(portal, events[6:])
+    before = sorted(
+        ActivityRecord.objects.values_list(
+            "slide_id", "visits", "dwell_ms", "last_seen_at"
+        )
+    )
+
+    ActivityRecord.objects.update(visits=0, dwell_ms=0, last_seen_at=None)
+    rebuild_records(portal)
+
+    after = sorted(
+        ActivityRecord.objects.values_list(
+            "slide_id", "visits", "dwell_ms", "last_seen_at"
+        )
+    )
+    assert after == before
+    assert [v for _, v, _, _ in after] == [2, 2, 2]

@@ -1,24 +1,30 @@
-"""Taking in events: validate, store once, place in visits, update records."""
+"""Taking in events: validate, store once, place in visits, update records.
+
+Everything here works on whole batches: members, slides and visits are
+looked up with one query per batch, events go in with bulk inserts, and the
+records of the touched (member, slide) pairs are recomputed from all their
+events by the one derivation function.
+"""
 
 import logging
 import uuid
-from collections.abc import Iterable, Mapping
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
-from entatio.engagement.derive import Observation, derive_record
+from entatio.engagement.derive import Observation, RecordValues, derive_record
 from entatio.engagement.models import ActivityRecord, Event, Visit
 from entatio.library.models import PresentationSlide, Slide
 from entatio.people.models import Member, Portal
 
 logger = logging.getLogger(__name__)
 
+MAX_BATCH = 500
 MAX_DURATION_MS = 60 * 60 * 1000
 KNOWN_VERBS = frozenset(
     {
@@ -33,6 +39,8 @@ KNOWN_VERBS = frozenset(
         "interacted",
     }
 )
+# Enough to keep each IN (...) list well under every database's limit.
+CHUNK = 900
 
 
 class EventError(ValueError):
@@ -46,12 +54,21 @@ class LoadResult:
     errors: list[tuple[int, str]] = field(default_factory=list)
     visits: dict[str, str] = field(default_factory=dict)
 
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "stored": self.stored,
+            "duplicates": self.duplicates,
+            "errors": [{"line": n, "reason": r} for n, r in self.errors],
+            "visits": self.visits,
+        }
+
 
 @dataclass
 class _Parsed:
+    number: int
     id: uuid.UUID
-    member: Member
-    slide: Slide | None
+    email: str
+    slide_id: int | None
     presentation_id: int | None
     verb: str
     at: datetime
@@ -59,6 +76,7 @@ class _Parsed:
     visit_hint: str | None
     live: bool
     raw: Mapping[str, Any]
+    member_id: int = 0
 
 
 def record_events(
@@ -68,41 +86,45 @@ def record_events(
 ) -> LoadResult:
     """Store a batch of events; a bad item is reported, the others kept.
 
-    ``member`` is the sender when events come from a signed-in viewer; its
-    events may only name that member and slides the member can see, which
-    the caller has checked.
+    ``member`` is the sender when events come from a signed-in viewer: its
+    events can only be that member's, and the caller has checked that the
+    member may see every slide they name.
     """
     result = LoadResult()
-    parsed: list[_Parsed] = []
-    for number, item in enumerate(items, start=1):
-        try:
-            parsed.append(_parse(portal, item, member))
-        except EventError as error:
-            result.errors.append((number, str(error)))
-
-    existing = set(
-        Event.objects.filter(id__in=[p.id for p in parsed]).values_list("id", flat=True)
-    )
-    fresh: dict[uuid.UUID, _Parsed] = {}
-    for p in parsed:
-        if p.id in existing or p.id in fresh:
-            result.duplicates += 1
-        else:
-            fresh[p.id] = p
+    parsed = _parse_all(items, result)
+    parsed = _resolve(portal, parsed, member, result)
+    fresh = _drop_known(parsed, result)
 
     with transaction.atomic():
-        events = [_to_event(portal, p, result.visits) for p in _by_time(fresh)]
-        Event.objects.bulk_create(events, batch_size=500, ignore_conflicts=True)
-        result.stored = len(events)
-        update_records({(e.member_id, e.slide_id) for e in events if e.slide_id})
+        visit_ids = _place_in_visits(fresh, result.visits)
+        _insert(portal, fresh, visit_ids)
+        update_records({(p.member_id, p.slide_id) for p in fresh if p.slide_id})
+
+    result.stored = len(fresh)
+    result.errors.sort()
+    if result.errors:
+        logger.info(
+            "Refused %d of %d events in portal %s; first: line %d, %s",
+            len(result.errors),
+            len(result.errors) + len(parsed),
+            portal.slug,
+            *result.errors[0],
+        )
     return result
 
 
-def _by_time(fresh: dict[uuid.UUID, _Parsed]) -> list[_Parsed]:
-    return sorted(fresh.values(), key=lambda p: p.at)
+def _parse_all(items: Iterable[Mapping[str, Any]], result: LoadResult) -> list[_Parsed]:
+    parsed = []
+    for number, item in enumerate(items, start=1):
+        try:
+            parsed.append(parse_event(number, item))
+        except EventError as error:
+            result.errors.append((number, str(error)))
+    return parsed
 
 
-def _parse(portal: Portal, item: Mapping[str, Any], sender: Member | None) -> _Parsed:
+def parse_event(number: int, item: Mapping[str, Any]) -> _Parsed:
+    """Check one event's own fields; who and what it names is checked later."""
     if not isinstance(item, Mapping):
         raise EventError("an event must be a JSON object")
 
@@ -117,142 +139,269 @@ def _parse(portal: Portal, item: Mapping[str, Any], sender: Member | None) -> _P
             f"'verb' must be one of {', '.join(sorted(KNOWN_VERBS))}, not {verb!r}"
         )
 
-    at = parse_datetime(str(item.get("at", "")))
-    if at is None:
-        raise EventError("'at' must be an ISO 8601 time, e.g. 2026-01-31T09:30:00Z")
-    if timezone.is_naive(at):
-        at = timezone.make_aware(at, timezone.utc)
-
-    try:
-        duration_ms = int(item.get("duration_ms") or 0)
-    except (TypeError, ValueError) as error:
-        raise EventError("'duration_ms' must be a whole number") from error
-    if not 0 <= duration_ms <= MAX_DURATION_MS:
-        raise EventError("'duration_ms' must be between 0 and 3,600,000")
-
-    member = sender or _member_named(portal, item.get("member"))
-    slide = _slide_named(portal, item.get("slide"))
-    presentation_id = item.get("presentation")
-    if slide is not None and presentation_id is None:
-        presentation_id = (
-            PresentationSlide.objects.filter(slide=slide)
-            .order_by("presentation_id")
-            .values_list("presentation_id", flat=True)
-            .first()
-        )
-
     return _Parsed(
+        number=number,
         id=event_id,
-        member=member,
-        slide=slide,
-        presentation_id=int(presentation_id) if presentation_id else None,
+        email=str(item.get("member") or "").strip().lower(),
+        slide_id=_whole_number(item.get("slide"), "slide"),
+        presentation_id=_whole_number(item.get("presentation"), "presentation"),
         verb=verb,
-        at=at,
-        duration_ms=duration_ms,
+        at=_parse_time(item.get("at")),
+        duration_ms=_parse_duration(item.get("duration_ms")),
         visit_hint=str(item["visit"]) if item.get("visit") else None,
         live=bool(item.get("live_session")),
         raw=item,
     )
 
 
-def _member_named(portal: Portal, email: Any) -> Member:
-    if not email:
-        raise EventError("'member' must be the member's e-mail address")
-    member = Member.objects.filter(portal=portal, email__iexact=str(email)).first()
-    if member is None:
-        raise EventError(f"no member {email} in portal {portal.name}")
-    return member
-
-
-def _slide_named(portal: Portal, slide_id: Any) -> Slide | None:
-    if slide_id in (None, ""):
+def _whole_number(value: Any, name: str) -> int | None:
+    if value in (None, ""):
         return None
     try:
-        slide = Slide.objects.filter(portal=portal, pk=int(slide_id)).first()
-    except (TypeError, ValueError):
-        slide = None
-    if slide is None:
-        raise EventError(f"no slide {slide_id} in portal {portal.name}")
-    return slide
+        return int(value)
+    except (TypeError, ValueError) as error:
+        raise EventError(f"'{name}' must be an id (a whole number)") from error
 
 
-def _to_event(portal: Portal, p: _Parsed, visits: dict[str, str]) -> Event:
-    visit = _place_in_visit(p, visits) if p.presentation_id else None
-    statement = dict(p.raw)
-    statement.setdefault("id", str(p.id))
-    return Event(
-        id=p.id,
-        portal=portal,
-        member=p.member,
-        verb=p.verb,
-        slide=p.slide,
-        presentation_id=p.presentation_id,
-        visit=visit,
-        live=p.live,
-        at=p.at,
-        duration_ms=p.duration_ms,
-        statement=statement,
+def _parse_time(value: Any) -> datetime:
+    try:
+        at = datetime.fromisoformat(str(value))
+    except ValueError as error:
+        raise EventError(
+            "'at' must be an ISO 8601 time, e.g. 2026-01-31T09:30:00Z"
+        ) from error
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+
+
+def _parse_duration(value: Any) -> int:
+    try:
+        duration_ms = int(value or 0)
+    except (TypeError, ValueError) as error:
+        raise EventError("'duration_ms' must be a whole number") from error
+    if not 0 <= duration_ms <= MAX_DURATION_MS:
+        raise EventError("'duration_ms' must be between 0 and 3600000")
+    return duration_ms
+
+
+def _resolve(
+    portal: Portal, parsed: list[_Parsed], sender: Member | None, result: LoadResult
+) -> list[_Parsed]:
+    """Fill in member and presentation ids; drop events naming unknown ones."""
+    members = _members_by_email(portal, {p.email for p in parsed if not sender})
+    slides = _slides_of_portal(portal, {p.slide_id for p in parsed if p.slide_id})
+    first_places = _first_presentation_of(
+        {p.slide_id for p in parsed if p.slide_id and not p.presentation_id}
     )
 
-
-def _place_in_visit(p: _Parsed, renamed: dict[str, str]) -> Visit:
-    """The visit of this event: the one named, unless 30 idle minutes passed.
-
-    A named visit that has gone quiet for longer than the gap is followed by
-    a new one; ``renamed`` tells the sender which id to use from now on.
-    Without a name, the member's latest visit of the presentation continues
-    if it was active within the gap.
-    """
-    gap = timedelta(seconds=settings.ENTATIO["VISIT_GAP_SECONDS"])
-    hint = renamed.get(p.visit_hint, p.visit_hint) if p.visit_hint else None
-    mode = Visit.Mode.LIVE if p.live else Visit.Mode.SELF_PACED
-
-    visit = None
-    if hint:
-        visit = Visit.objects.filter(pk=_as_uuid(hint), member=p.member).first()
-        if visit is None:
-            return Visit.objects.create(
-                id=_as_uuid(hint),
-                member=p.member,
-                presentation_id=p.presentation_id,
-                mode=mode,
-                started_at=p.at,
-                last_activity_at=p.at,
+    resolved = []
+    for p in parsed:
+        member_id = sender.pk if sender else members.get(p.email)
+        if member_id is None:
+            reason = "'member' must be the e-mail address of a member"
+            if p.email:
+                reason = f"no member {p.email} in portal {portal.name}"
+            result.errors.append((p.number, reason))
+            continue
+        if p.slide_id is not None and p.slide_id not in slides:
+            result.errors.append(
+                (p.number, f"no slide {p.slide_id} in portal {portal.name}")
             )
-    else:
-        visit = (
-            Visit.objects.filter(
-                member=p.member,
-                presentation_id=p.presentation_id,
-                started_at__lte=p.at + gap,
-                last_activity_at__gte=p.at - gap,
-            )
-            .order_by("-last_activity_at")
+            continue
+        p.member_id = member_id
+        if p.slide_id and not p.presentation_id:
+            p.presentation_id = first_places.get(p.slide_id)
+        resolved.append(p)
+    return resolved
+
+
+def _members_by_email(portal: Portal, emails: set[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for chunk in _chunks(sorted(emails)):
+        rows = Member.objects.filter(portal=portal, email__in=chunk).values_list(
+            "email", "pk"
+        )
+        found.update((email.lower(), pk) for email, pk in rows)
+
+    # E-mail addresses are stored as given; fall back to a case-blind match.
+    for email in emails - found.keys():
+        pk = (
+            Member.objects.filter(portal=portal, email__iexact=email)
+            .values_list("pk", flat=True)
             .first()
         )
+        if pk:
+            found[email] = pk
+    return found
 
-    if visit is None or p.at > visit.last_activity_at + gap:
-        new_visit = Visit.objects.create(
-            member=p.member,
-            presentation_id=p.presentation_id,
-            mode=mode,
-            started_at=p.at,
-            last_activity_at=p.at,
+
+def _slides_of_portal(portal: Portal, slide_ids: set[int]) -> set[int]:
+    found: set[int] = set()
+    for chunk in _chunks(sorted(slide_ids)):
+        found.update(
+            Slide.objects.filter(portal=portal, pk__in=chunk).values_list(
+                "pk", flat=True
+            )
         )
-        if hint:
-            renamed[p.visit_hint or ""] = str(new_visit.pk)
-        return new_visit
+    return found
 
-    changed = []
-    if p.at > visit.last_activity_at:
-        visit.last_activity_at = p.at
-        changed.append("last_activity_at")
-    if p.at < visit.started_at:
-        visit.started_at = p.at
-        changed.append("started_at")
-    if changed:
-        visit.save(update_fields=changed)
-    return visit
+
+def _first_presentation_of(slide_ids: set[int]) -> dict[int, int]:
+    """For events that name only a slide: the oldest presentation showing it."""
+    first: dict[int, int] = {}
+    for chunk in _chunks(sorted(slide_ids)):
+        rows = (
+            PresentationSlide.objects.filter(slide_id__in=chunk)
+            .order_by("presentation_id")
+            .values_list("slide_id", "presentation_id")
+        )
+        for slide_id, presentation_id in rows:
+            first.setdefault(slide_id, presentation_id)
+    return first
+
+
+def _drop_known(parsed: list[_Parsed], result: LoadResult) -> list[_Parsed]:
+    known: set[uuid.UUID] = set()
+    for chunk in _chunks([p.id for p in parsed]):
+        known.update(Event.objects.filter(id__in=chunk).values_list("id", flat=True))
+
+    fresh: dict[uuid.UUID, _Parsed] = {}
+    for p in parsed:
+        if p.id in known or p.id in fresh:
+            result.duplicates += 1
+        else:
+            fresh[p.id] = p
+    return sorted(fresh.values(), key=lambda p: p.at)
+
+
+@dataclass
+class _Span:
+    visit: Visit
+    new: bool = False
+    changed: bool = False
+
+    def take(self, at: datetime) -> None:
+        if at > self.visit.last_activity_at:
+            self.visit.last_activity_at = at
+            self.changed = True
+        if at < self.visit.started_at:
+            self.visit.started_at = at
+            self.changed = True
+
+
+def _place_in_visits(
+    fresh: list[_Parsed], renamed: dict[str, str]
+) -> dict[uuid.UUID, uuid.UUID]:
+    """The visit of every event that concerns a presentation, as event → visit.
+
+    A named visit continues unless it has been quiet for longer than the gap,
+    in which case a new visit follows it and ``renamed`` tells the sender the
+    id to use from now on. Without a name, an event joins the member's visit
+    of that presentation that was active within the gap, or starts one.
+    """
+    gap = timedelta(seconds=settings.ENTATIO["VISIT_GAP_SECONDS"])
+    placed = [p for p in fresh if p.presentation_id]
+    named = _named_spans(placed)
+    unnamed = _recent_spans(placed)
+
+    chosen: dict[uuid.UUID, uuid.UUID] = {}
+    for p in placed:
+        mode = Visit.Mode.LIVE if p.live else Visit.Mode.SELF_PACED
+        if p.visit_hint:
+            span = _follow_named(p, named, renamed, gap, mode)
+        else:
+            span = _follow_unnamed(p, unnamed, gap, mode)
+        span.take(p.at)
+        chosen[p.id] = span.visit.pk
+
+    spans = [*named.values(), *(s for group in unnamed.values() for s in group)]
+    Visit.objects.bulk_create([s.visit for s in spans if s.new], batch_size=500)
+    Visit.objects.bulk_update(
+        [s.visit for s in spans if s.changed and not s.new],
+        ["started_at", "last_activity_at"],
+        batch_size=500,
+    )
+    return chosen
+
+
+def _named_spans(placed: list[_Parsed]) -> dict[str, _Span]:
+    hints = {p.visit_hint: _as_uuid(p.visit_hint) for p in placed if p.visit_hint}
+    spans: dict[str, _Span] = {}
+    for chunk in _chunks(sorted(set(hints.values()))):
+        for visit in Visit.objects.filter(pk__in=chunk):
+            spans[str(visit.pk)] = _Span(visit)
+    return {hint: spans[str(v)] for hint, v in hints.items() if str(v) in spans}
+
+
+def _follow_named(
+    p: _Parsed,
+    spans: dict[str, _Span],
+    renamed: dict[str, str],
+    gap: timedelta,
+    mode: str,
+) -> _Span:
+    hint = p.visit_hint or ""
+    span = spans.get(hint)
+    if span is not None and span.visit.member_id != p.member_id:
+        # Somebody else's visit id: never join it, start one of their own.
+        span = None
+        hint = f"{hint}:{p.member_id}"
+        span = spans.get(hint)
+    if span is None:
+        span = _new_span(p, mode, _as_uuid(hint))
+    elif p.at > span.visit.last_activity_at + gap:
+        span = _new_span(p, mode)
+        renamed[p.visit_hint or ""] = str(span.visit.pk)
+    spans[hint] = span
+    return span
+
+
+def _recent_spans(placed: list[_Parsed]) -> dict[tuple[int, int], list[_Span]]:
+    keys = {(p.member_id, p.presentation_id or 0) for p in placed if not p.visit_hint}
+    spans: dict[tuple[int, int], list[_Span]] = defaultdict(list)
+    if not keys:
+        return spans
+
+    earliest = min(p.at for p in placed) - timedelta(days=1)
+    members = sorted({m for m, _ in keys})
+    for chunk in _chunks(members):
+        visits = Visit.objects.filter(
+            member_id__in=chunk,
+            presentation_id__in={pr for _, pr in keys},
+            last_activity_at__gte=earliest,
+        )
+        for visit in visits:
+            key = (visit.member_id, visit.presentation_id)
+            if key in keys:
+                spans[key].append(_Span(visit))
+    return spans
+
+
+def _follow_unnamed(
+    p: _Parsed,
+    spans: dict[tuple[int, int], list[_Span]],
+    gap: timedelta,
+    mode: str,
+) -> _Span:
+    group = spans[(p.member_id, p.presentation_id or 0)]
+    for span in reversed(group):
+        visit = span.visit
+        if visit.started_at - gap <= p.at <= visit.last_activity_at + gap:
+            return span
+    span = _new_span(p, mode)
+    group.append(span)
+    return span
+
+
+def _new_span(p: _Parsed, mode: str, pk: uuid.UUID | None = None) -> _Span:
+    visit = Visit(
+        id=pk or uuid.uuid4(),
+        member_id=p.member_id,
+        presentation_id=p.presentation_id,
+        mode=mode,
+        started_at=p.at,
+        last_activity_at=p.at,
+    )
+    return _Span(visit, new=True)
 
 
 def _as_uuid(value: str) -> uuid.UUID:
@@ -263,28 +412,134 @@ def _as_uuid(value: str) -> uuid.UUID:
         return uuid.uuid5(uuid.NAMESPACE_URL, f"entatio-visit:{value}")
 
 
+def _insert(
+    portal: Portal, fresh: list[_Parsed], visit_ids: dict[uuid.UUID, uuid.UUID]
+) -> None:
+    events = (
+        Event(
+            id=p.id,
+            portal_id=portal.pk,
+            member_id=p.member_id,
+            verb=p.verb,
+            slide_id=p.slide_id,
+            presentation_id=p.presentation_id,
+            visit_id=visit_ids.get(p.id),
+            live=p.live,
+            at=p.at,
+            duration_ms=p.duration_ms,
+            statement={**p.raw, "id": str(p.id)},
+        )
+        for p in fresh
+    )
+    Event.objects.bulk_create(events, batch_size=2000, ignore_conflicts=True)
+
+
 def update_records(pairs: set[tuple[int, int]]) -> int:
     """Recompute the records of these (member, slide) pairs from their events."""
-    updated = 0
-    for member_id, slide_id in sorted(pairs):
-        member = Member.objects.select_related("portal__organization").get(pk=member_id)
-        seen_after_ms = int(member.portal.organization.seen_after_seconds * 1000)
-        observations = [
-            Observation(
-                event_id=str(e["id"]),
-                visit=str(e["visit_id"] or e["id"]),
-                at=e["at"],
-                verb=e["verb"],
-                duration_ms=e["duration_ms"],
-                live=e["live"],
-            )
-            for e in Event.objects.filter(member_id=member_id, slide_id=slide_id)
-            .values("id", "visit_id", "at", "verb", "duration_ms", "live")
-            .iterator()
-        ]
-        values = derive_record(observations, seen_after_ms)
-        ActivityRecord.objects.update_or_create(
-            member_id=member_id, slide_id=slide_id, defaults=vars(values)
+    by_member: dict[int, set[int]] = defaultdict(set)
+    for member_id, slide_id in pairs:
+        by_member[member_id].add(slide_id)
+
+    written = 0
+    for members in _chunks(sorted(by_member)):
+        slides = set().union(*(by_member[m] for m in members))
+        wanted = {(m, s) for m in members for s in by_member[m]}
+        values = _derive_for(members, slides, wanted)
+        written += _write_records(values)
+    return written
+
+
+def _derive_for(
+    members: Sequence[int], slides: set[int], wanted: set[tuple[int, int]]
+) -> dict[tuple[int, int], RecordValues]:
+    thresholds = dict(
+        Member.objects.filter(pk__in=members).values_list(
+            "pk", "portal__organization__seen_after_seconds"
         )
-        updated += 1
-    return updated
+    )
+    observations: dict[tuple[int, int], list[Observation]] = defaultdict(list)
+    rows = Event.objects.filter(
+        member_id__in=members, slide_id__in=sorted(slides)
+    ).values_list(
+        "member_id", "slide_id", "id", "visit_id", "at", "verb", "duration_ms", "live"
+    )
+    for member_id, slide_id, event_id, visit_id, at, verb, ms, live in rows.iterator(
+        chunk_size=5000
+    ):
+        key = (member_id, slide_id)
+        if key in wanted:
+            observations[key].append(
+                Observation(
+                    str(event_id), str(visit_id or event_id), at, verb, ms, live
+                )
+            )
+    return {
+        key: derive_record(observations[key], int(thresholds[key[0]] * 1000))
+        for key in wanted
+    }
+
+
+def _write_records(values: dict[tuple[int, int], RecordValues]) -> int:
+    members = {m for m, _ in values}
+    slides = {s for _, s in values}
+    existing = {
+        (r.member_id, r.slide_id): r
+        for r in ActivityRecord.objects.filter(
+            member_id__in=members, slide_id__in=slides
+        )
+    }
+
+    changed, created = [], []
+    for key, derived in values.items():
+        record = existing.get(key)
+        if record is None:
+            record = ActivityRecord(member_id=key[0], slide_id=key[1])
+            created.append(record)
+        elif all(getattr(record, f) == v for f, v in vars(derived).items()):
+            continue
+        else:
+            changed.append(record)
+        for name, value in vars(derived).items():
+            setattr(record, name, value)
+
+    ActivityRecord.objects.bulk_update(changed, RECORD_FIELDS, batch_size=500)
+    ActivityRecord.objects.bulk_create(created, batch_size=500, ignore_conflicts=True)
+    return len(changed) + len(created)
+
+
+RECORD_FIELDS = list(vars(RecordValues()).keys())
+
+
+def rebuild_records(portal: Portal | None = None) -> dict[str, int]:
+    """Recompute every record from the events; reports how many changed.
+
+    A record whose events are gone (a member's data erased) falls back to
+    the empty record; archived records stay archived.
+    """
+    events = Event.objects.exclude(member=None).exclude(slide=None)
+    records = ActivityRecord.objects.all()
+    if portal is not None:
+        events = events.filter(portal=portal)
+        records = records.filter(member__portal=portal)
+
+    pairs = set(events.values_list("member_id", "slide_id").distinct())
+    stale = [
+        r
+        for r in records.filter(visits__gt=0).only("member_id", "slide_id")
+        if (r.member_id, r.slide_id) not in pairs
+    ]
+    empty = RecordValues()
+    for record in stale:
+        for name, value in vars(empty).items():
+            setattr(record, name, value)
+
+    with transaction.atomic():
+        ActivityRecord.objects.bulk_update(stale, RECORD_FIELDS, batch_size=500)
+        changed = update_records(pairs)
+    return {"pairs": len(pairs), "changed": changed + len(stale)}
+
+
+def _chunks(values: Sequence[Any]) -> Iterator[Sequence[Any]]:
+    values = list(values)
+    for start in range(0, len(values), CHUNK):
+        yield values[start : start + CHUNK]
