@@ -18,6 +18,12 @@ class Source(models.Model):
     )
     file = models.FileField(upload_to="sources/%Y/%m/")
     original_name = models.CharField(max_length=255)
+    title = models.CharField(
+        max_length=300,
+        blank=True,
+        default="",
+        help_text="The presentation title asked for at upload; empty for the name.",
+    )
     content_hash = models.CharField(max_length=64, db_index=True)
     size_bytes = models.PositiveBigIntegerField(default=0)
     kind = models.CharField(max_length=20, blank=True, default="")
@@ -27,6 +33,9 @@ class Source(models.Model):
     error = models.TextField(blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Moves with every progress step, so an import whose worker died shows
+    # as stalled instead of processing for ever.
+    updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:
         return self.original_name
@@ -56,6 +65,9 @@ class Slide(models.Model):
     media = models.FileField(upload_to="media/%Y/%m/", blank=True, default="")
     width = models.PositiveIntegerField(default=0)
     height = models.PositiveIntegerField(default=0)
+    duration_seconds = models.FloatField(
+        null=True, blank=True, help_text="Playing time of a video slide."
+    )
     copied_from = models.ForeignKey(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="copies"
     )
