@@ -1,6 +1,110 @@
-"""Commands of the ``entatio`` program."""
+"""The commands of ``entatio`` and their arguments."""
+
+import argparse
+from collections.abc import Callable
+from importlib import import_module
+
+# Each command names its handler as "module:function" inside entatio.cli, so
+# that parsing arguments (and --help) needs neither Django nor the models.
+Handler = Callable[[argparse.Namespace], int]
 
 
-def run(argv: list[str]) -> int:
-    print("entatio: no commands yet")
-    return 0
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="entatio",
+        description="Upload, share and present slides; see who has seen what.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    serve = _command(commands, "serve", "server:serve", "web app and worker")
+    serve.add_argument("--host", default="127.0.0.1", help="default: 127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000, help="default: 8000")
+
+    demo = _command(commands, "demo", "demo:demo", "a demo organization")
+    demo.add_argument("--seed", type=int, default=7, help="for the made-up data")
+    _add_json(demo)
+
+    imports = _command(commands, "import", "library:import_files", "import files")
+    imports.add_argument("files", nargs="+", metavar="FILE")
+    imports.add_argument("--title", help="title of the presentation")
+    imports.add_argument("--password", help="for a password-protected file")
+    _add_portal(imports)
+    _add_json(imports)
+
+    listing = _command(
+        commands, "presentations", "library:list_presentations", "list them"
+    )
+    _add_portal(listing)
+    _add_json(listing)
+
+    slides = _command(commands, "slides", "library:list_slides", "a presentation")
+    slides.add_argument("presentation", type=int, metavar="PRESENTATION")
+    _add_json(slides)
+
+    people = commands.add_parser("people", help="members of a portal")
+    people_commands = people.add_subparsers(
+        dest="people_command", metavar="COMMAND", required=True
+    )
+    people_import = _command(
+        people_commands, "import", "people:import_people_csv", "members from a CSV"
+    )
+    people_import.add_argument("file", metavar="FILE.csv")
+    people_import.add_argument("--group", help="add everyone to this group")
+    people_import.add_argument(
+        "--invite", action="store_true", help="mail new members a sign-in link"
+    )
+    _add_portal(people_import)
+    _add_json(people_import)
+
+    share = _command(commands, "share", "engagement:share", "share with a group")
+    share.add_argument("presentation", type=int, metavar="PRESENTATION")
+    share.add_argument("--group", required=True, help="made when new")
+    _add_portal(share)
+    _add_json(share)
+
+    records = _command(commands, "records", "engagement:records", "who saw what")
+    records.add_argument("presentation", type=int, metavar="PRESENTATION")
+    records.add_argument(
+        "--sort", choices=("email", "account", "user_type", "seen"), default="email"
+    )
+    _add_json(records)
+
+    events = commands.add_parser("events", help="viewing events")
+    events_commands = events.add_subparsers(
+        dest="events_command", metavar="COMMAND", required=True
+    )
+    load = _command(
+        events_commands, "load", "engagement:load_events_file", "events from JSONL"
+    )
+    load.add_argument("file", metavar="FILE.jsonl")
+    _add_portal(load)
+    _add_json(load)
+
+    return parser
+
+
+def _command(
+    commands: "argparse._SubParsersAction[argparse.ArgumentParser]",
+    name: str,
+    handler: str,
+    summary: str,
+) -> argparse.ArgumentParser:
+    command = commands.add_parser(name, help=summary, description=summary)
+    command.set_defaults(handler=handler)
+    return command
+
+
+def _add_portal(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--portal", help="slug or name; default: the first portal")
+
+
+def _add_json(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--json", action="store_true", help="print one JSON document instead"
+    )
+
+
+def handler_of(arguments: argparse.Namespace) -> Handler:
+    module_name, function_name = arguments.handler.split(":")
+    module = import_module(f"entatio.cli.{module_name}")
+    return getattr(module, function_name)

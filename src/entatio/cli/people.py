@@ -1,0 +1,108 @@
+"""Commands on people: members of a portal from a CSV, with invitations."""
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import get_connection
+from django.urls import NoReverseMatch, reverse
+
+from entatio.cli.library import portal_named
+from entatio.cli.output import CommandError, print_error, print_json
+from entatio.people.directory import (
+    DirectoryError,
+    LinkMaker,
+    find_or_create_group,
+    import_people,
+    invite_members,
+    read_people_csv,
+)
+
+DEFAULT_BASE_URL = "http://localhost:8000"
+# Django's own defaults: no mail server was configured for this installation.
+UNCONFIGURED_MAIL = "django.core.mail.backends.smtp.EmailBackend"
+
+
+def import_people_csv(arguments: argparse.Namespace) -> int:
+    portal = portal_named(arguments.portal)
+    path = Path(arguments.file)
+    if not path.is_file():
+        raise CommandError(f"There is no file {path}; give the path of a people CSV.")
+    link_for = password_link_maker() if arguments.invite else None
+
+    group = find_or_create_group(portal, arguments.group) if arguments.group else None
+    try:
+        result = import_people(portal, read_people_csv(path), group)
+    except DirectoryError as error:
+        raise CommandError(str(error)) from error
+
+    invitations = []
+    if link_for is not None:
+        invitations = invite_members(
+            result.members, link_for, connection=mail_connection()
+        )
+
+    document: dict[str, Any] = {
+        "portal": portal.slug,
+        "group": group.name if group else None,
+        "created": len(result.created),
+        "updated": len(result.updated),
+        "unchanged": len(result.unchanged),
+        "accounts_created": [a.name for a in result.accounts_created],
+        "invited": [i.member.email for i in invitations],
+        "errors": [{"line": n, "reason": r} for n, r in result.errors],
+    }
+    if arguments.json:
+        print_json(document)
+    else:
+        _print_summary(document)
+    for line, reason in result.errors:
+        print_error(f"{path.name} line {line} {reason}; fix it and import again.")
+    return 2 if result.errors else 0
+
+
+def _print_summary(document: dict[str, Any]) -> None:
+    print(
+        f"{document['created']} new members, {document['updated']} updated, "
+        f"{document['unchanged']} unchanged in portal {document['portal']}"
+        + (f", all in group {document['group']}." if document["group"] else ".")
+    )
+    if document["accounts_created"]:
+        print(f"New accounts: {', '.join(document['accounts_created'])}.")
+    if document["invited"]:
+        print(f"Invitations sent to {len(document['invited'])} new members.")
+
+
+def password_link_maker() -> LinkMaker:
+    """Links to the web app's page where an invited member sets a password."""
+    try:
+        reverse("password_reset_confirm", kwargs={"uidb64": "MQ", "token": "x-y"})
+    except NoReverseMatch as error:
+        raise CommandError(
+            "This installation has no page to set a password, so invitations "
+            "cannot be sent; import without --invite."
+        ) from error
+    base = os.environ.get("ENTATIO_BASE_URL", DEFAULT_BASE_URL).rstrip("/")
+
+    def link_for(uidb64: str, token: str) -> str:
+        path = reverse(
+            "password_reset_confirm", kwargs={"uidb64": uidb64, "token": token}
+        )
+        return base + path
+
+    return link_for
+
+
+def mail_connection() -> Any:
+    """The configured mail backend; without one, the mails are shown on stderr."""
+    if settings.EMAIL_BACKEND == UNCONFIGURED_MAIL and settings.EMAIL_HOST in (
+        "",
+        "localhost",
+    ):
+        return get_connection(
+            "django.core.mail.backends.console.EmailBackend", stream=sys.stderr
+        )
+    return get_connection()

@@ -1,0 +1,109 @@
+"""``entatio serve``: the web app and a task worker, stopped together."""
+
+import argparse
+import logging
+import signal
+import socket
+import subprocess
+import sys
+import threading
+
+import uvicorn
+from django.conf import settings
+
+from entatio.cli.output import CommandError
+from entatio.people.defaults import default_portal, ensure_owner_login
+
+logger = logging.getLogger(__name__)
+
+WORKER_STOP_SECONDS = 15
+LOOPBACK_NAMES = {"127.0.0.1": "localhost", "::1": "localhost"}
+
+
+def serve(arguments: argparse.Namespace) -> int:
+    portal = default_portal()
+    owner, password = ensure_owner_login(portal)
+    _check_port_free(arguments.host, arguments.port)
+
+    # SIGTERM stops the server as Ctrl-C does, so the worker is stopped too.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    worker = start_worker()
+    stopping = threading.Event()
+    threading.Thread(target=_watch, args=(worker, stopping), daemon=True).start()
+    try:
+        _print_welcome(arguments.host, arguments.port, owner.email, password)
+        config = uvicorn.Config(
+            "entatio.asgi:application",
+            host=arguments.host,
+            port=arguments.port,
+            lifespan="off",
+            log_level="info",
+        )
+        uvicorn.Server(config).run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stopping.set()
+        stop_worker(worker)
+    return 0
+
+
+def _check_port_free(host: str, port: int) -> None:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            raise CommandError(
+                f"Cannot listen on {host}:{port} ({error.strerror}); stop what "
+                "uses that port or choose another with --port."
+            ) from error
+
+
+def start_worker() -> subprocess.Popen[bytes]:
+    """The task worker as a child process of the same Python and settings."""
+    command = [
+        sys.executable,
+        "-m",
+        "entatio.manage",
+        "db_worker",
+        "--interval",
+        "1",
+        "--no-startup-delay",
+    ]
+    return subprocess.Popen(command)
+
+
+def stop_worker(worker: subprocess.Popen[bytes]) -> None:
+    if worker.poll() is None:
+        worker.terminate()
+    try:
+        worker.wait(timeout=WORKER_STOP_SECONDS)
+    except subprocess.TimeoutExpired:
+        logger.warning(
+            "The worker did not stop in %ss; killing it", WORKER_STOP_SECONDS
+        )
+        worker.kill()
+        worker.wait()
+
+
+def _watch(worker: subprocess.Popen[bytes], stopping: threading.Event) -> None:
+    status = worker.wait()
+    if not stopping.is_set():
+        logger.error(
+            "The task worker stopped with status %s; imports will wait until "
+            "entatio serve is restarted",
+            status,
+        )
+
+
+def _print_welcome(host: str, port: int, email: str, password: str | None) -> None:
+    address = f"http://{LOOPBACK_NAMES.get(host, host)}:{port}/"
+    login = f"password {password}" if password else "the password set for it"
+    print(
+        f"Entatio is running at {address} (Ctrl-C stops it).\n"
+        f"Sign in as {email} with {login}.\n"
+        f"Data: {settings.HOME}",
+        flush=True,
+    )

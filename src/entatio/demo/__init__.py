@@ -1,0 +1,1 @@
+"""A demo organization with made-up content and engagement, for a first look."""
