@@ -23,7 +23,7 @@ LOOPBACK_NAMES = {"127.0.0.1": "localhost", "::1": "localhost"}
 def serve(arguments: argparse.Namespace) -> int:
     portal = default_portal()
     owner, password = ensure_owner_login(portal)
-    _check_port_free(arguments.host, arguments.port)
+    listening = _listen(arguments.host, arguments.port)
 
     # SIGTERM stops the server as Ctrl-C does, so the worker is stopped too.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
@@ -39,7 +39,7 @@ def serve(arguments: argparse.Namespace) -> int:
             lifespan="off",
             log_level="info",
         )
-        uvicorn.Server(config).run()
+        uvicorn.Server(config).run(sockets=[listening])
     except KeyboardInterrupt:
         pass
     finally:
@@ -48,17 +48,22 @@ def serve(arguments: argparse.Namespace) -> int:
     return 0
 
 
-def _check_port_free(host: str, port: int) -> None:
+def _listen(host: str, port: int) -> socket.socket:
+    """The server's socket, bound before the welcome so the address works."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((host, port))
-        except OSError as error:
-            raise CommandError(
-                f"Cannot listen on {host}:{port} ({error.strerror}); stop what "
-                "uses that port or choose another with --port."
-            ) from error
+    listening = socket.socket(family, socket.SOCK_STREAM)
+    listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listening.bind((host, port))
+    except OSError as error:
+        listening.close()
+        raise CommandError(
+            f"Cannot listen on {host}:{port} ({error.strerror}); stop what "
+            "uses that port or choose another with --port."
+        ) from error
+    listening.listen(128)
+    listening.set_inheritable(True)
+    return listening
 
 
 def start_worker() -> subprocess.Popen[bytes]:
