@@ -1,7 +1,75 @@
+from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from entatio.web import views
+from entatio.web.views import editor, engagement, library, sharing, upload, viewer
+
+PRESENTATION = "presentations/<int:presentation_id>/"
+SLIDE_IN_PRESENTATION = PRESENTATION + "slides/<int:slide_id>/"
 
 urlpatterns = [
-    path("", views.library, name="library"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(
+            template_name="web/login.html", redirect_authenticated_user=True
+        ),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", library.library, name="library"),
+    path("portal/", library.switch_portal, name="switch_portal"),
+    path("upload/", upload.upload, name="upload"),
+    path("upload/file/", upload.upload_file, name="upload_file"),
+    path(
+        "sources/<int:source_id>/status/",
+        upload.source_status,
+        name="source_status",
+    ),
+    path(PRESENTATION, viewer.viewer, name="viewer"),
+    path(PRESENTATION + "edit/", editor.editor, name="editor"),
+    path(PRESENTATION + "title/", editor.rename, name="rename_presentation"),
+    path(PRESENTATION + "order/", editor.reorder, name="reorder_slides"),
+    path(SLIDE_IN_PRESENTATION, editor.edit_slide, name="edit_slide"),
+    path(SLIDE_IN_PRESENTATION + "hidden/", editor.hide_slide, name="hide_slide"),
+    path(SLIDE_IN_PRESENTATION + "move/", editor.move_slide, name="move_slide"),
+    path(PRESENTATION + "share/", sharing.share, name="share"),
+    path(
+        PRESENTATION + "share/group/",
+        sharing.share_with_group,
+        name="share_with_group",
+    ),
+    path(
+        PRESENTATION + "share/new-group/",
+        sharing.share_with_new_group,
+        name="share_with_new_group",
+    ),
+    path(
+        PRESENTATION + "share/<int:group_id>/revoke/",
+        sharing.revoke,
+        name="revoke_share",
+    ),
+    path(PRESENTATION + "engagement/", engagement.engagement, name="engagement"),
+    path(
+        PRESENTATION + "engagement.csv",
+        engagement.engagement_csv,
+        name="engagement_csv",
+    ),
+    path("events/", viewer.viewer_events, name="record_events"),
+    path(
+        "slides/<int:slide_id>/image/",
+        viewer.slide_file,
+        {"part": "image"},
+        name="slide_image",
+    ),
+    path(
+        "slides/<int:slide_id>/thumbnail/",
+        viewer.slide_file,
+        {"part": "thumbnail"},
+        name="slide_thumbnail",
+    ),
+    path(
+        "slides/<int:slide_id>/media/",
+        viewer.slide_file,
+        {"part": "media"},
+        name="slide_media",
+    ),
 ]
