@@ -6,15 +6,14 @@ of the order of events and of repeats of the same event.
 """
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 # Verbs whose duration counts as on-screen time for the slide.
 ON_SCREEN_VERBS = frozenset({"viewed", "watched", "presented"})
 
 
-@dataclass(frozen=True)
-class Observation:
+class Observation(NamedTuple):
     event_id: str
     visit: str
     at: datetime
@@ -23,8 +22,7 @@ class Observation:
     live: bool = False
 
 
-@dataclass(frozen=True)
-class RecordValues:
+class RecordValues(NamedTuple):
     visits: int = 0
     first_seen_at: datetime | None = None
     last_seen_at: datetime | None = None
@@ -39,25 +37,22 @@ def derive_record(
     """Fold one member's observations of one slide into their record."""
     unique = {o.event_id: o for o in observations if o.verb in ON_SCREEN_VERBS}
 
-    by_visit: dict[str, list[Observation]] = {}
-    for observation in unique.values():
-        by_visit.setdefault(observation.visit, []).append(observation)
+    on_screen: dict[str, int] = {}
+    for o in unique.values():
+        on_screen[o.visit] = on_screen.get(o.visit, 0) + o.duration_ms
+    seen = {visit for visit, ms in on_screen.items() if ms >= seen_after_ms}
+    if not seen:
+        return RecordValues(dwell_ms=sum(on_screen.values()))
 
-    seen = [
-        stints
-        for stints in by_visit.values()
-        if sum(o.duration_ms for o in stints) >= seen_after_ms
-    ]
-    seen_times = [o.at for stints in seen for o in stints]
-    live = sum(1 for stints in seen if any(o.live for o in stints))
-
+    seen_times = [o.at for o in unique.values() if o.visit in seen]
+    live = {o.visit for o in unique.values() if o.live and o.visit in seen}
     return RecordValues(
         visits=len(seen),
-        first_seen_at=min(seen_times, default=None),
-        last_seen_at=max(seen_times, default=None),
-        dwell_ms=sum(o.duration_ms for o in unique.values()),
-        live_visits=live,
-        self_paced_visits=len(seen) - live,
+        first_seen_at=min(seen_times),
+        last_seen_at=max(seen_times),
+        dwell_ms=sum(on_screen.values()),
+        live_visits=len(live),
+        self_paced_visits=len(seen) - len(live),
     )
 
 

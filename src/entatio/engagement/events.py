@@ -9,13 +9,14 @@ events by the one derivation function.
 import logging
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
+from django.utils import timezone
 
 from entatio.engagement.derive import Observation, RecordValues, derive_record
 from entatio.engagement.models import ActivityRecord, Event, Visit
@@ -96,9 +97,15 @@ def record_events(
     fresh = _drop_known(parsed, result)
 
     with transaction.atomic():
+        _lock_members({p.member_id for p in fresh})
         visit_ids = _place_in_visits(fresh, result.visits)
+        # Records are derived before the insert, from the stored events plus
+        # this batch, so the batch is not read back from the database.
+        update_records(
+            {(p.member_id, p.slide_id) for p in fresh if p.slide_id},
+            unstored=_observations(fresh, visit_ids),
+        )
         _insert(portal, fresh, visit_ids)
-        update_records({(p.member_id, p.slide_id) for p in fresh if p.slide_id})
 
     result.stored = len(fresh)
     result.errors.sort()
@@ -260,9 +267,15 @@ def _first_presentation_of(slide_ids: set[int]) -> dict[int, int]:
 
 
 def _drop_known(parsed: list[_Parsed], result: LoadResult) -> list[_Parsed]:
+    as_uuid = _uuid_adapter()
     known: set[uuid.UUID] = set()
-    for chunk in _chunks([p.id for p in parsed]):
-        known.update(Event.objects.filter(id__in=chunk).values_list("id", flat=True))
+    with connection.cursor() as cursor:
+        for chunk in _chunks([as_uuid(p.id) for p in parsed], size=5000):
+            marks = ", ".join(["%s"] * len(chunk))
+            cursor.execute(
+                f"SELECT id FROM engagement_event WHERE id IN ({marks})", chunk
+            )
+            known.update(uuid.UUID(str(found)) for (found,) in cursor.fetchall())
 
     fresh: dict[uuid.UUID, _Parsed] = {}
     for p in parsed:
@@ -315,12 +328,22 @@ def _place_in_visits(
 
     spans = [*named.values(), *(s for group in unnamed.values() for s in group)]
     Visit.objects.bulk_create([s.visit for s in spans if s.new], batch_size=500)
-    Visit.objects.bulk_update(
-        [s.visit for s in spans if s.changed and not s.new],
-        ["started_at", "last_activity_at"],
-        batch_size=500,
-    )
+    _write_visit_spans([s.visit for s in spans if s.changed and not s.new])
     return chosen
+
+
+def _write_visit_spans(visits: list[Visit]) -> None:
+    as_time, as_uuid = _time_adapter(), _uuid_adapter()
+    rows = [
+        (as_time(v.started_at), as_time(v.last_activity_at), as_uuid(v.pk))
+        for v in visits
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            "UPDATE engagement_visit SET started_at = %s, last_activity_at = %s"
+            " WHERE id = %s",
+            rows,
+        )
 
 
 def _named_spans(placed: list[_Parsed]) -> dict[str, _Span]:
@@ -415,27 +438,102 @@ def _as_uuid(value: str) -> uuid.UUID:
 def _insert(
     portal: Portal, fresh: list[_Parsed], visit_ids: dict[uuid.UUID, uuid.UUID]
 ) -> None:
-    events = (
-        Event(
-            id=p.id,
-            portal_id=portal.pk,
-            member_id=p.member_id,
-            verb=p.verb,
-            slide_id=p.slide_id,
-            presentation_id=p.presentation_id,
-            visit_id=visit_ids.get(p.id),
-            live=p.live,
-            at=p.at,
-            duration_ms=p.duration_ms,
-            statement={**p.raw, "id": str(p.id)},
+    """Insert with one statement per batch; the ORM's model objects cost more
+    than the insert itself at these sizes."""
+    ops = connection.ops
+    as_uuid = _uuid_adapter()
+    as_time = _time_adapter()
+    now = as_time(timezone.now())
+    rows = []
+    for p in fresh:
+        visit_id = visit_ids.get(p.id)
+        rows.append(
+            (
+                as_uuid(p.id),
+                portal.pk,
+                p.member_id,
+                p.verb,
+                p.slide_id,
+                p.presentation_id,
+                as_uuid(visit_id) if visit_id else None,
+                p.live,
+                as_time(p.at),
+                p.duration_ms,
+                ops.adapt_json_value({**p.raw, "id": str(p.id)}, None),
+                now,
+            )
         )
-        for p in fresh
-    )
-    Event.objects.bulk_create(events, batch_size=2000, ignore_conflicts=True)
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            "INSERT INTO engagement_event (id, portal_id, member_id, verb, slide_id,"
+            " presentation_id, visit_id, live, at, duration_ms, statement,"
+            " received_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+            " ON CONFLICT (id) DO NOTHING",
+            rows,
+        )
 
 
-def update_records(pairs: set[tuple[int, int]]) -> int:
-    """Recompute the records of these (member, slide) pairs from their events."""
+def _uuid_adapter() -> Callable[[uuid.UUID], Any]:
+    if connection.features.has_native_uuid_field:
+        return lambda value: value
+    return lambda value: value.hex
+
+
+def _naive_utc_text(value: datetime) -> str:
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    return value.replace(tzinfo=None).isoformat(" ")
+
+
+def _time_adapter() -> Callable[[datetime], Any]:
+    """The database's form of an aware UTC time, without Django's checks."""
+    if connection.vendor == "sqlite":
+        # Django keeps times on SQLite as naive UTC text.
+        return _naive_utc_text
+    return lambda value: value
+
+
+def _lock_members(member_ids: set[int]) -> None:
+    """Serialize batches of the same member, whose records both would write.
+
+    SQLite writes one transaction at a time already; PostgreSQL needs the
+    row locks.
+    """
+    if connection.vendor == "sqlite":
+        return
+    for chunk in _chunks(sorted(member_ids)):
+        list(Member.objects.select_for_update().filter(pk__in=chunk).values("pk"))
+
+
+def _observations(
+    fresh: list[_Parsed], visit_ids: dict[uuid.UUID, uuid.UUID]
+) -> dict[tuple[int, int], list[Observation]]:
+    found: dict[tuple[int, int], list[Observation]] = defaultdict(list)
+    for p in fresh:
+        if p.slide_id:
+            event_id = str(p.id)
+            visit = visit_ids.get(p.id)
+            found[(p.member_id, p.slide_id)].append(
+                Observation(
+                    event_id,
+                    str(visit) if visit else event_id,
+                    p.at,
+                    p.verb,
+                    p.duration_ms,
+                    p.live,
+                )
+            )
+    return found
+
+
+def update_records(
+    pairs: set[tuple[int, int]],
+    unstored: Mapping[tuple[int, int], list[Observation]] | None = None,
+) -> int:
+    """Recompute the records of these (member, slide) pairs from their events.
+
+    ``unstored`` adds observations of events about to be stored.
+    """
     by_member: dict[int, set[int]] = defaultdict(set)
     for member_id, slide_id in pairs:
         by_member[member_id].add(slide_id)
@@ -444,13 +542,16 @@ def update_records(pairs: set[tuple[int, int]]) -> int:
     for members in _chunks(sorted(by_member)):
         slides = set().union(*(by_member[m] for m in members))
         wanted = {(m, s) for m in members for s in by_member[m]}
-        values = _derive_for(members, slides, wanted)
+        values = _derive_for(members, slides, wanted, unstored or {})
         written += _write_records(values)
     return written
 
 
 def _derive_for(
-    members: Sequence[int], slides: set[int], wanted: set[tuple[int, int]]
+    members: Sequence[int],
+    slides: set[int],
+    wanted: set[tuple[int, int]],
+    unstored: Mapping[tuple[int, int], list[Observation]],
 ) -> dict[tuple[int, int], RecordValues]:
     thresholds = dict(
         Member.objects.filter(pk__in=members).values_list(
@@ -474,40 +575,49 @@ def _derive_for(
                 )
             )
     return {
-        key: derive_record(observations[key], int(thresholds[key[0]] * 1000))
+        key: derive_record(
+            [*observations[key], *unstored.get(key, ())],
+            int(thresholds[key[0]] * 1000),
+        )
         for key in wanted
     }
 
 
 def _write_records(values: dict[tuple[int, int], RecordValues]) -> int:
-    members = {m for m, _ in values}
-    slides = {s for _, s in values}
-    existing = {
-        (r.member_id, r.slide_id): r
-        for r in ActivityRecord.objects.filter(
-            member_id__in=members, slide_id__in=slides
+    """Upsert the records in one statement per batch; archived stays as is."""
+    as_time = _time_adapter()
+    now = as_time(timezone.now())
+    rows = [
+        (
+            member_id,
+            slide_id,
+            v.visits,
+            as_time(v.first_seen_at) if v.first_seen_at else None,
+            as_time(v.last_seen_at) if v.last_seen_at else None,
+            v.dwell_ms,
+            v.live_visits,
+            v.self_paced_visits,
+            False,
+            now,
         )
-    }
-
-    changed, created = [], []
-    for key, derived in values.items():
-        record = existing.get(key)
-        if record is None:
-            record = ActivityRecord(member_id=key[0], slide_id=key[1])
-            created.append(record)
-        elif all(getattr(record, f) == v for f, v in vars(derived).items()):
-            continue
-        else:
-            changed.append(record)
-        for name, value in vars(derived).items():
-            setattr(record, name, value)
-
-    ActivityRecord.objects.bulk_update(changed, RECORD_FIELDS, batch_size=500)
-    ActivityRecord.objects.bulk_create(created, batch_size=500, ignore_conflicts=True)
-    return len(changed) + len(created)
+        for (member_id, slide_id), v in values.items()
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            "INSERT INTO engagement_activityrecord (member_id, slide_id, visits,"
+            " first_seen_at, last_seen_at, dwell_ms, live_visits, self_paced_visits,"
+            " archived, created_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+            " ON CONFLICT (member_id, slide_id) DO UPDATE SET"
+            " visits = excluded.visits, first_seen_at = excluded.first_seen_at,"
+            " last_seen_at = excluded.last_seen_at, dwell_ms = excluded.dwell_ms,"
+            " live_visits = excluded.live_visits,"
+            " self_paced_visits = excluded.self_paced_visits",
+            rows,
+        )
+    return len(rows)
 
 
-RECORD_FIELDS = list(vars(RecordValues()).keys())
+RECORD_FIELDS = list(RecordValues._fields)
 
 
 def rebuild_records(portal: Portal | None = None) -> dict[str, int]:
@@ -530,7 +640,7 @@ def rebuild_records(portal: Portal | None = None) -> dict[str, int]:
     ]
     empty = RecordValues()
     for record in stale:
-        for name, value in vars(empty).items():
+        for name, value in empty._asdict().items():
             setattr(record, name, value)
 
     with transaction.atomic():
@@ -539,7 +649,37 @@ def rebuild_records(portal: Portal | None = None) -> dict[str, int]:
     return {"pairs": len(pairs), "changed": changed + len(stale)}
 
 
-def _chunks(values: Sequence[Any]) -> Iterator[Sequence[Any]]:
+def _chunks(values: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
     values = list(values)
-    for start in range(0, len(values), CHUNK):
-        yield values[start : start + CHUNK]
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+LOAD_BATCH = 20_000
+
+
+def load_events(
+    portal: Portal, items: Iterable[Mapping[str, Any]], batch: int = LOAD_BATCH
+) -> LoadResult:
+    """Load any number of events in large batches; line numbers run on."""
+    total = LoadResult()
+    pending: list[Mapping[str, Any]] = []
+    offset = 0
+
+    def flush() -> None:
+        nonlocal offset
+        part = record_events(portal, pending)
+        total.stored += part.stored
+        total.duplicates += part.duplicates
+        total.errors.extend((offset + n, reason) for n, reason in part.errors)
+        total.visits.update(part.visits)
+        offset += len(pending)
+        pending.clear()
+
+    for item in items:
+        pending.append(item)
+        if len(pending) >= batch:
+            flush()
+    if pending:
+        flush()
+    return total
