@@ -16,15 +16,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    serve = _command(commands, "serve", "server:serve", "web app and worker")
+    serve = _command(
+        commands, "serve", "server:serve", "run the web app and its worker"
+    )
     serve.add_argument("--host", default="127.0.0.1", help="default: 127.0.0.1")
     serve.add_argument("--port", type=int, default=8000, help="default: 8000")
 
-    demo = _command(commands, "demo", "demo:demo", "a demo organization")
+    demo = _command(commands, "demo", "demo:demo", "make a demo organization")
     demo.add_argument("--seed", type=int, default=7, help="for the made-up data")
     _add_json(demo)
 
-    imports = _command(commands, "import", "library:import_files", "import files")
+    imports = _command(
+        commands, "import", "library:import_files", "import files as presentations"
+    )
     imports.add_argument("files", nargs="+", metavar="FILE")
     imports.add_argument("--title", help="title of the presentation")
     imports.add_argument("--password", help="for a password-protected file")
@@ -32,21 +36,29 @@ def build_parser() -> argparse.ArgumentParser:
     _add_json(imports)
 
     listing = _command(
-        commands, "presentations", "library:list_presentations", "list them"
+        commands,
+        "presentations",
+        "library:list_presentations",
+        "list the presentations of a portal",
     )
     _add_portal(listing)
     _add_json(listing)
 
-    slides = _command(commands, "slides", "library:list_slides", "a presentation")
+    slides = _command(
+        commands, "slides", "library:list_slides", "list the slides of a presentation"
+    )
     slides.add_argument("presentation", type=int, metavar="PRESENTATION")
     _add_json(slides)
 
-    people = commands.add_parser("people", help="members of a portal")
+    people = commands.add_parser("people", help="manage the members of a portal")
     people_commands = people.add_subparsers(
         dest="people_command", metavar="COMMAND", required=True
     )
     people_import = _command(
-        people_commands, "import", "people:import_people_csv", "members from a CSV"
+        people_commands,
+        "import",
+        "people:import_people_csv",
+        "add or update members from a CSV",
     )
     people_import.add_argument("file", metavar="FILE.csv")
     people_import.add_argument("--group", help="add everyone to this group")
@@ -56,25 +68,32 @@ def build_parser() -> argparse.ArgumentParser:
     _add_portal(people_import)
     _add_json(people_import)
 
-    share = _command(commands, "share", "engagement:share", "share with a group")
+    share = _command(
+        commands, "share", "engagement:share", "share a presentation with a group"
+    )
     share.add_argument("presentation", type=int, metavar="PRESENTATION")
     share.add_argument("--group", required=True, help="made when new")
     _add_portal(share)
     _add_json(share)
 
-    records = _command(commands, "records", "engagement:records", "who saw what")
+    records = _command(
+        commands, "records", "engagement:records", "show who has seen which slide"
+    )
     records.add_argument("presentation", type=int, metavar="PRESENTATION")
     records.add_argument(
         "--sort", choices=("email", "account", "user_type", "seen"), default="email"
     )
     _add_json(records)
 
-    events = commands.add_parser("events", help="viewing events")
+    events = commands.add_parser("events", help="load viewing events")
     events_commands = events.add_subparsers(
         dest="events_command", metavar="COMMAND", required=True
     )
     load = _command(
-        events_commands, "load", "engagement:load_events_file", "events from JSONL"
+        events_commands,
+        "load",
+        "engagement:load_events_file",
+        "load events from a JSONL file",
     )
     load.add_argument("file", metavar="FILE.jsonl")
     _add_portal(load)

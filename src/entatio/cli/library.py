@@ -7,7 +7,19 @@ from typing import Any
 from django.db.models import Count, Q
 from django.db.models.fields.files import FieldFile
 
-from entatio.cli.output import CommandError, print_json, print_table
+from entatio.cli.output import (
+    CommandError,
+    ProgressBar,
+    print_error,
+    print_json,
+    print_table,
+)
+from entatio.ingest.imports import (
+    ImportRefused,
+    ProgressCallback,
+    ingest_source,
+    start_import,
+)
 from entatio.library.editing import ordered_places
 from entatio.library.models import Presentation, PresentationSlide
 from entatio.people.defaults import PortalNotFound, find_portal
@@ -30,6 +42,9 @@ def list_presentations(arguments: argparse.Namespace) -> int:
 
     if arguments.json:
         print_json({"portal": portal.slug, "presentations": documents})
+        return 0
+    if not documents:
+        print(f"No presentations in {portal.name} yet; 'entatio import FILE' adds one.")
         return 0
     print_table(
         ["id", "title", "slides", "hidden", "status", "shared with"],
@@ -167,4 +182,76 @@ def portal_named(name: str | None) -> Portal:
 
 
 def import_files(arguments: argparse.Namespace) -> int:
-    raise CommandError("Importing is not ready yet.")
+    portal = portal_named(arguments.portal)
+    paths = [Path(name) for name in arguments.files]
+    for path in paths:
+        if not path.is_file():
+            raise CommandError(f"There is no file {path}; check the name and path.")
+    if arguments.title and len(paths) > 1:
+        raise CommandError(
+            "--title names one presentation; import one file at a time to give "
+            "each its title."
+        )
+
+    imported, refused = [], []
+    for path in paths:
+        progress = ProgressBar(f"Importing {path.name}")
+        try:
+            presentation = import_file(
+                portal, path, arguments.title, arguments.password, progress.update
+            )
+        except ImportRefused as refusal:
+            refused.append(_refusal(path, refusal))
+            continue
+        finally:
+            progress.finish()
+        imported.append(presentation_document(presentation))
+
+    _report_imports(arguments.json, imported, refused)
+    return 2 if refused else 0
+
+
+def import_file(
+    portal: Portal,
+    path: Path,
+    title: str | None = None,
+    password: str | None = None,
+    on_progress: ProgressCallback | None = None,
+) -> Presentation:
+    """Import one file into the portal and wait until its slides are made.
+
+    The import is also queued for the worker; whichever starts first makes the
+    slides, and the other waits for them or skips it.
+    """
+    source = start_import(
+        portal, path, path.name, title=title or "", password=password or ""
+    )
+    return ingest_source(source, on_progress=on_progress)
+
+
+def _refusal(path: Path, refusal: ImportRefused) -> dict[str, Any]:
+    message = str(refusal)
+    if refusal.needs_password:
+        message += " On the command line, give it with --password."
+    return {
+        "file": str(path),
+        "reason": message,
+        "needs_password": refusal.needs_password,
+    }
+
+
+def _report_imports(
+    as_json: bool, imported: list[dict[str, Any]], refused: list[dict[str, Any]]
+) -> None:
+    if as_json:
+        print_json({"presentations": imported, "refused": refused})
+    else:
+        for document in imported:
+            hidden = sum(1 for s in document["slides"] if s["hidden"])
+            print(
+                f"Presentation {document['id']}: {document['title']!r}, "
+                f"{len(document['slides'])} slides"
+                + (f" ({hidden} hidden)" if hidden else "")
+            )
+    for refusal in refused:
+        print_error(refusal["reason"])

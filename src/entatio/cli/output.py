@@ -41,7 +41,7 @@ def print_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
 
 
 class ProgressBar:
-    """Slide n of N on stderr: redrawn in place on a terminal, else by tenths."""
+    """Slide n of N on stderr: redrawn in place on a terminal, else by quarters."""
 
     WIDTH = 30
 
@@ -49,7 +49,7 @@ class ProgressBar:
         self.label = label
         self.stream = stream or sys.stderr
         self.live = self.stream.isatty()
-        self.shown_tenth = -1
+        self.shown_quarter = -1
         self.drawn = False
 
     def update(self, done: int, total: int) -> None:
@@ -62,9 +62,9 @@ class ProgressBar:
             self.stream.write(f"\r{self.label} [{bar}] {done}/{total} slides")
             self.drawn = True
         else:
-            tenth = 10 * done // total
-            if tenth > self.shown_tenth:
-                self.shown_tenth = tenth
+            quarter = 4 * done // total
+            if quarter > self.shown_quarter:
+                self.shown_quarter = quarter
                 self.stream.write(f"{self.label}: {done}/{total} slides\n")
         self.stream.flush()
 

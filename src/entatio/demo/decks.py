@@ -4,7 +4,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pptx import Presentation as PptxDocument
-from pptx.util import Pt
+from pptx.dml.color import RGBColor
+from pptx.enum.shapes import MSO_SHAPE
+from pptx.util import Emu, Pt
 
 TITLE_LAYOUT = 0
 TITLE_AND_CONTENT_LAYOUT = 1
@@ -24,6 +26,7 @@ class DemoDeck:
     title: str
     subtitle: str
     slides: tuple[DemoSlide, ...] = field(default_factory=tuple)
+    colour: str = "1F6FEB"
 
 
 DECKS = (
@@ -75,6 +78,7 @@ DECKS = (
                 "Point to the office hours calendar.",
             ),
         ),
+        colour="1F6FEB",
     ),
     DemoDeck(
         "release-4-2.pptx",
@@ -102,6 +106,7 @@ DECKS = (
                 "Upgrade windows are announced two weeks ahead.",
             ),
         ),
+        colour="8250DF",
     ),
     DemoDeck(
         "security-compliance.pptx",
@@ -129,6 +134,7 @@ DECKS = (
                 "Link to the status page subscription.",
             ),
         ),
+        colour="1A7F37",
     ),
 )
 
@@ -140,6 +146,7 @@ def write_deck(deck: DemoDeck, folder: Path) -> Path:
     cover = document.slides.add_slide(document.slide_layouts[TITLE_LAYOUT])
     cover.shapes.title.text = deck.title
     cover.placeholders[1].text = deck.subtitle
+    _add_band(document, cover, deck.colour)
 
     for demo_slide in deck.slides:
         slide = document.slides.add_slide(
@@ -151,6 +158,7 @@ def write_deck(deck: DemoDeck, folder: Path) -> Path:
             paragraph = body.paragraphs[0] if number == 0 else body.add_paragraph()
             paragraph.text = bullet
             paragraph.font.size = Pt(28)
+        _add_band(document, slide, deck.colour)
         if demo_slide.notes:
             slide.notes_slide.notes_text_frame.text = demo_slide.notes
         if demo_slide.hidden:
@@ -160,3 +168,18 @@ def write_deck(deck: DemoDeck, folder: Path) -> Path:
     path = folder / deck.file_name
     document.save(str(path))
     return path
+
+
+def _add_band(document: PptxDocument, slide, colour: str) -> None:
+    """A coloured band at the foot of the slide, so each deck looks its own."""
+    height = Emu(document.slide_height // 14)
+    band = slide.shapes.add_shape(
+        MSO_SHAPE.RECTANGLE,
+        0,
+        document.slide_height - height,
+        document.slide_width,
+        height,
+    )
+    band.fill.solid()
+    band.fill.fore_color.rgb = RGBColor.from_string(colour)
+    band.line.fill.background()
