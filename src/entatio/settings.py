@@ -140,6 +140,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
 ENTATIO = {
+    # Where people reach this installation; links in e-mails and the
+    # activity IRIs of exported xAPI statements are made from it.
+    "PUBLIC_URL": os.environ.get("ENTATIO_PUBLIC_URL", "http://localhost:8000"),
     # Ingestion limits; each refusal names the limit so the uploader can act.
     "MAX_UPLOAD_BYTES": int(os.environ.get("ENTATIO_MAX_UPLOAD_BYTES", 200 << 20)),
     "MAX_PAGES": int(os.environ.get("ENTATIO_MAX_PAGES", 2000)),

@@ -16,10 +16,12 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from entatio.engagement.derive import Observation, RecordValues, derive_record
 from entatio.engagement.models import ActivityRecord, Event, Visit
+from entatio.engagement.xapi import event_from_statement
 from entatio.library.models import PresentationSlide, Slide
 from entatio.people.models import Member, Portal
 
@@ -134,6 +136,8 @@ def parse_event(number: int, item: Mapping[str, Any]) -> _Parsed:
     """Check one event's own fields; who and what it names is checked later."""
     if not isinstance(item, Mapping):
         raise EventError("an event must be a JSON object")
+    if isinstance(item.get("verb"), Mapping):
+        item = _plain_form(item)
 
     try:
         event_id = uuid.UUID(str(item["id"]))
@@ -159,6 +163,16 @@ def parse_event(number: int, item: Mapping[str, Any]) -> _Parsed:
         live=bool(item.get("live_session")),
         raw=item,
     )
+
+
+def _plain_form(statement: Mapping[str, Any]) -> dict[str, Any]:
+    """An xAPI statement turned into the plain form; the original is kept."""
+    try:
+        plain = event_from_statement(dict(statement))
+    except (ValueError, TypeError, AttributeError) as error:
+        raise EventError(f"not a usable xAPI statement: {error}") from error
+    plain["xapi"] = dict(statement)
+    return plain
 
 
 def _whole_number(value: Any, name: str) -> int | None:
@@ -621,10 +635,10 @@ RECORD_FIELDS = list(RecordValues._fields)
 
 
 def rebuild_records(portal: Portal | None = None) -> dict[str, int]:
-    """Recompute every record from the events; reports how many changed.
+    """Recompute every record from the events; reports how many there were.
 
-    A record whose events are gone (a member's data erased) falls back to
-    the empty record; archived records stay archived.
+    Records that began before an organization purged old events are left as
+    they are: their first events no longer exist to recompute them from.
     """
     events = Event.objects.exclude(member=None).exclude(slide=None)
     records = ActivityRecord.objects.all()
@@ -633,20 +647,25 @@ def rebuild_records(portal: Portal | None = None) -> dict[str, int]:
         records = records.filter(member__portal=portal)
 
     pairs = set(events.values_list("member_id", "slide_id").distinct())
+    kept = set(
+        records.filter(
+            member__portal__organization__events_purged_before__isnull=False,
+            first_seen_at__lt=F("member__portal__organization__events_purged_before"),
+        ).values_list("member_id", "slide_id")
+    )
     stale = [
         r
         for r in records.filter(visits__gt=0).only("member_id", "slide_id")
-        if (r.member_id, r.slide_id) not in pairs
+        if (r.member_id, r.slide_id) not in pairs | kept
     ]
-    empty = RecordValues()
     for record in stale:
-        for name, value in empty._asdict().items():
+        for name, value in RecordValues()._asdict().items():
             setattr(record, name, value)
 
     with transaction.atomic():
         ActivityRecord.objects.bulk_update(stale, RECORD_FIELDS, batch_size=500)
-        changed = update_records(pairs)
-    return {"pairs": len(pairs), "changed": changed + len(stale)}
+        update_records(pairs - kept)
+    return {"pairs": len(pairs - kept), "emptied": len(stale), "kept": len(kept)}
 
 
 def _chunks(values: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:

@@ -10,6 +10,12 @@ class Organization(models.Model):
     seen_after_seconds = models.FloatField(
         default=3.0, help_text="On-screen time within a visit for a slide to count."
     )
+    event_retention_days = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Raw events older than this are deleted; empty keeps them all.",
+    )
+    events_purged_before = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
@@ -101,6 +107,7 @@ class Member(models.Model):
     region = models.CharField(max_length=100, blank=True, default="")
     attributes = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    erased_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         constraints = [
