@@ -19,8 +19,17 @@ TIMESTAMP = re.compile(
     r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$"
 )
 STATEMENT_KEYS = {
-    "id", "actor", "verb", "object", "result", "context", "timestamp",
-    "stored", "authority", "version", "attachments",
+    "id",
+    "actor",
+    "verb",
+    "object",
+    "result",
+    "context",
+    "timestamp",
+    "stored",
+    "authority",
+    "version",
+    "attachments",
 }
 
 
@@ -40,9 +49,9 @@ def problems(statement) -> list[str]:
         found += _verb(statement["verb"])
     if "object" in statement:
         found += _object(statement["object"])
-    if "result" in statement and "duration" in statement["result"]:
-        if not DURATION.match(str(statement["result"]["duration"])):
-            found.append("result.duration must be an ISO 8601 duration")
+    duration = (statement.get("result") or {}).get("duration")
+    if duration is not None and not DURATION.match(str(duration)):
+        found.append("result.duration must be an ISO 8601 duration")
     if "context" in statement:
         found += _context(statement["context"])
     if "timestamp" in statement and not TIMESTAMP.match(statement["timestamp"]):
@@ -61,7 +70,11 @@ def _is_uuid(value) -> bool:
 def _language_map(value, where) -> list[str]:
     if not isinstance(value, dict) or not value:
         return [f"{where} must be a language map"]
-    return [f"{where} has a bad language tag {k}" for k in value if not LANGUAGE_TAG.match(k)]
+    return [
+        f"{where} has a bad language tag {k}"
+        for k in value
+        if not LANGUAGE_TAG.match(k)
+    ]
 
 
 def _agent(actor) -> list[str]:
@@ -112,7 +125,9 @@ def _object(obj) -> list[str]:
     if kind == "StatementRef":
         return [] if _is_uuid(obj.get("id")) else ["StatementRef needs a UUID id"]
     if kind == "SubStatement":
-        return [p for p in problems({k: v for k, v in obj.items() if k != "objectType"})]
+        return [
+            p for p in problems({k: v for k, v in obj.items() if k != "objectType"})
+        ]
     return [f"unknown objectType {kind}"]
 
 
@@ -126,7 +141,7 @@ def _context(context) -> list[str]:
         items = activities if isinstance(activities, list) else [activities]
         for activity in items:
             found += _activity(activity, f"context.contextActivities.{kind}")
-    for key in (context.get("extensions") or {}):
+    for key in context.get("extensions") or {}:
         if not IRI.match(key):
             found.append(f"extension key {key} must be an IRI")
     return found
