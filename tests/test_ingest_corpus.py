@@ -32,16 +32,50 @@ def protected(row: dict[str, str]) -> bool:
     return bool(row["password"])
 
 
-# A few strings each file is known to hold, in reading order of slides.
+# A few strings each file is known to hold, by slide index.
 KNOWN_TEXT = {
     "pdf-tracemonkey-14p.pdf": {0: "Trace"},
-    "pdf-chinese-indesign.pdf": {0: "的"},
-    "pptx-japanese-gothic-table.pptx": {0: "日本語"},
-    "ppt-cjk-mixed-fonts.ppt": {0: "の"},
-    "ppt-slide-order.ppt": {1: "Third slide I added"},
+    "pdf-chinese-indesign.pdf": {0: "社会主义核心价值体系"},
+    "pdf-beamer-metropolis-25p.pdf": {0: "metropolis"},
+    "pdf-elsie-slides-37p.pdf": {0: "Elsie"},
+    "pdf-encrypted-empty-userpw-41p.pdf": {0: "RETHINKING THE FINANCIAL NETWORK"},
+    "pdf-xref-keyword-missing.pdf": {0: "Reduced test-case"},
+    "pdf-rotations-0-90-180-270.pdf": {0: "cell[0][0]", 3: "cell[7][0]"},
+    "pdf-a0-rotated-plan.pdf": {0: "SURVEYORS"},
+    "pptx-japanese-gothic-table.pptx": {0: "尾崎"},
     "pptx-sampleshow-notes.pptx": {0: "Title of the first slide"},
-    "pdf-beamer-metropolis-25p.pdf": {0: "Metropolis"},
+    "pptx-huge-slide-size.pptx": {0: "Go/NoGo"},
+    "pptx-themes-4x3.pptx": {9: "White text on a blue background"},
+    "ppt-cjk-mixed-fonts.ppt": {0: "複数の文字"},
+    "ppt-slide-order.ppt": {1: "Third slide I added", 2: "Second slide I added"},
+    "odp-libreoffice-13.odp": {0: "An example Impress file"},
+    "key-keynote09.key": {0: "A sample"},
+    "html-shower-ribbon-deck.html": {0: "Presentation Title"},
 }
+
+# What else a file's slides must show: slide index, field, value.
+KNOWN_FIELDS = {
+    "pptx-hidden-notes-chart-smartart.pptx": [
+        (8, "hidden", True),
+        (7, "hidden", False),
+        (1, "title", "Slide2Header"),
+        (1, "notes", "NotesForSlide2"),
+        (1, "description", "NotesForSlide2"),
+    ],
+    "pptx-sampleshow-notes.pptx": [
+        (0, "title", "Title of the first slide"),
+        (0, "notes", "I am the notes of the first slide"),
+    ],
+    "img-exif-orientation-6.jpg": [(0, "kind", "image"), (0, "width", 1600)],
+    "img-rgba-transparent.png": [(0, "kind", "image"), (0, "width", 312)],
+    "video-h264-portrait-7s.mp4": [(0, "kind", "video"), (0, "width", 312)],
+    "video-vp8-vorbis-1s.webm": [(0, "kind", "video")],
+    "html-shower-ribbon-deck.html": [(0, "kind", "html")],
+}
+
+# Slides drawn landscape whatever their page box says (/Rotate honoured).
+LANDSCAPE = {"pdf-a0-rotated-plan.pdf", "img-exif-orientation-6.jpg"}
+DURATIONS = {"video-h264-portrait-7s.mp4": 7.16, "video-vp8-vorbis-1s.webm": 1.18}
 
 
 def media_files() -> set[Path]:
@@ -71,6 +105,13 @@ def test_corpus_file_imports_with_its_slide_count(row, portal, author):
     assert [s for s in slides if is_flat(s.image)] == []
     for index, text in KNOWN_TEXT.get(row["file"], {}).items():
         assert text in slides[index].text
+    for index, field, value in KNOWN_FIELDS.get(row["file"], []):
+        assert getattr(slides[index], field) == value
+    if row["file"] in LANDSCAPE:
+        assert slides[0].width > slides[0].height
+    if row["file"] in DURATIONS:
+        assert slides[0].duration_seconds == pytest.approx(DURATIONS[row["file"]], 0.02)
+        assert slides[0].media.size == path.stat().st_size
 
 
 @pytest.mark.parametrize("row", corpus_rows(refused), ids=lambda row: row["file"])
