@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "entatio.people",
+    "entatio.crm",
     "entatio.library",
     "entatio.ingest",
     "entatio.engagement",
