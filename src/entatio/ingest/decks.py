@@ -1,15 +1,18 @@
 """What the deck file itself says about its slides: titles, notes, hidden.
 
 LibreOffice's PDF carries the pictures and text; titles, speaker notes and
-hidden flags are only in the deck (python-pptx for PPTX, the ODF XML for ODP).
+hidden flags are only in the deck (python-pptx for PPTX, the ODF XML for ODP,
+the text records of a legacy PPT, for which no kept Python library exists).
 """
 
 import logging
+import struct
 import xml.etree.ElementTree as ET
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import olefile
 from pptx.enum.shapes import MSO_SHAPE_TYPE, PP_PLACEHOLDER
 from pptx.package import Package
 
@@ -63,6 +66,8 @@ def read_slides_by_kind(path: Path, kind: Kind) -> list[DeckSlide] | None:
         return read_pptx_slides(path)
     if kind is Kind.ODP:
         return read_odp_slides(path)
+    if kind is Kind.PPT:
+        return read_ppt_slides(path)
     return None
 
 
@@ -154,3 +159,69 @@ def odf_text(element: ET.Element) -> str:
         if node.tag in (f"{{{TEXT}}}p", f"{{{TEXT}}}h"):
             lines.append("".join(node.itertext()))
     return clean_text("\n".join(lines))
+
+
+# Records of the binary PowerPoint format (MS-PPT) that hold slide text.
+PPT_DOCUMENT = 0x03E8
+PPT_SLIDE_LIST = 0x0FF0
+PPT_SLIDE_PERSIST = 0x03F3
+PPT_TEXT_HEADER = 0x0F9F
+PPT_TEXT_CHARS = 0x0FA0
+PPT_TEXT_BYTES = 0x0FA8
+PPT_TITLE_TYPES = {0, 6}
+
+
+def read_ppt_slides(path: Path) -> list[DeckSlide] | None:
+    """Slide texts from the last document record; None if there is none.
+
+    A PPT saved quickly appends a new document record at each save; the last
+    one is the deck as it was last saved.
+    """
+    with olefile.OleFileIO(str(path)) as container:
+        stream = container.openstream("PowerPoint Document").read()
+
+    documents = [body for kind, _, body in ppt_records(stream) if kind == PPT_DOCUMENT]
+    if not documents:
+        return None
+    for kind, instance, body in ppt_records(documents[-1]):
+        if kind == PPT_SLIDE_LIST and instance == 0:
+            return ppt_slide_texts(body)
+    return None
+
+
+def ppt_records(data: bytes):
+    """(type, instance, body) of each record directly inside ``data``."""
+    offset = 0
+    while offset + 8 <= len(data):
+        version_instance, kind, length = struct.unpack_from("<HHI", data, offset)
+        body = data[offset + 8 : offset + 8 + length]
+        yield kind, version_instance >> 4, body
+        offset += 8 + length
+
+
+def ppt_slide_texts(slide_list: bytes) -> list[DeckSlide]:
+    """Each slide's title and text: a persist record starts a slide."""
+    slides: list[tuple[str, list[str]]] = []
+    text_type = -1
+    for kind, _, body in ppt_records(slide_list):
+        if kind == PPT_SLIDE_PERSIST:
+            slides.append(("", []))
+        elif kind == PPT_TEXT_HEADER and len(body) >= 4:
+            text_type = struct.unpack_from("<I", body)[0]
+        elif kind in (PPT_TEXT_CHARS, PPT_TEXT_BYTES) and slides:
+            encoding = "utf-16-le" if kind == PPT_TEXT_CHARS else "cp1252"
+            text = clean_text(body.decode(encoding, "replace").replace("\v", "\n"))
+            title, lines = slides[-1]
+            if text_type in PPT_TITLE_TYPES and not title:
+                title = first_line(text)
+            slides[-1] = (title, [*lines, text])
+
+    return [
+        DeckSlide(
+            title=title or first_line("\n".join(lines)),
+            text="\n".join(lines),
+            notes="",
+            hidden=False,
+        )
+        for title, lines in slides
+    ]

@@ -8,13 +8,10 @@ import zipfile
 from html.parser import HTMLParser
 from pathlib import Path
 
-from PIL import Image, ImageDraw, ImageFont
-
 from entatio.ingest.archives import content_members, open_zip
-from entatio.ingest.config import ingest_setting
 from entatio.ingest.detect import EXTENSIONS, Kind
-from entatio.ingest.drafts import Picture, SlideDraft, clean_text, first_line
-from entatio.ingest.images import encode_picture, stem_title
+from entatio.ingest.drafts import SlideDraft, clean_text, first_line
+from entatio.ingest.images import card_picture, stem_title
 from entatio.library.models import Slide
 
 # Read no more of a page than this for its title and text.
@@ -98,27 +95,3 @@ def decode_html(html: bytes) -> str:
         except UnicodeDecodeError:
             continue
     return html.decode("latin-1")
-
-
-def card_picture(title: str, label: str) -> Picture:
-    """A plain card with the title, for slides that have no picture of their own."""
-    width = ingest_setting("SLIDE_WIDTH")
-    height = width * 9 // 16
-    card = Image.new("RGB", (width, height), (246, 247, 249))
-    draw = ImageDraw.Draw(card)
-
-    draw.text((80, 80), label, fill=(90, 100, 115), font=ImageFont.load_default(40))
-    font = ImageFont.load_default(72)
-    for number, line in enumerate(wrapped(title, 32)[:5]):
-        draw.text((80, 200 + number * 100), line, fill=(20, 24, 31), font=font)
-    return encode_picture(card)
-
-
-def wrapped(text: str, width: int) -> list[str]:
-    lines: list[str] = []
-    for word in text.split():
-        if lines and len(lines[-1]) + 1 + len(word) <= width:
-            lines[-1] += " " + word
-        else:
-            lines.append(word[:width])
-    return lines

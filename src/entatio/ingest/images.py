@@ -3,7 +3,7 @@
 import io
 from pathlib import Path
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageDraw, ImageFont, ImageOps, ImageStat, UnidentifiedImageError
 
 from entatio.ingest.config import ingest_setting
 from entatio.ingest.drafts import Picture, SlideDraft
@@ -116,3 +116,38 @@ def too_many_pixels(width: int = 0, height: int = 0) -> UnreadableFile:
 def stem_title(name: str) -> str:
     stem = Path(name).stem if "." in name else name
     return " ".join(stem.replace("_", " ").replace("-", " ").split())[:300]
+
+
+def card_picture(title: str, label: str, body: str = "") -> Picture:
+    """A plain card with a title and some text, for slides with no picture."""
+    width = ingest_setting("SLIDE_WIDTH")
+    card = Image.new("RGB", (width, width * 9 // 16), (246, 247, 249))
+    draw = ImageDraw.Draw(card)
+
+    draw.text((80, 70), label, fill=(90, 100, 115), font=ImageFont.load_default(36))
+    top = 150
+    for line in wrapped(title, 34)[:3]:
+        draw.text((80, top), line, fill=(20, 24, 31), font=ImageFont.load_default(68))
+        top += 90
+    for line in wrapped(" / ".join(body.splitlines()), 60)[:6]:
+        draw.text(
+            (80, top + 20), line, fill=(45, 52, 64), font=ImageFont.load_default(40)
+        )
+        top += 56
+    return encode_picture(card)
+
+
+def wrapped(text: str, width: int) -> list[str]:
+    lines: list[str] = []
+    for word in text.split():
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word[:width])
+    return lines
+
+
+def is_blank(image: Image.Image) -> bool:
+    """One flat colour, as a page drawn with nothing on it."""
+    low, high = ImageStat.Stat(image.convert("L")).extrema[0]
+    return high - low < 16

@@ -8,7 +8,7 @@ import pypdfium2 as pdfium
 
 from entatio.ingest.config import ingest_setting
 from entatio.ingest.drafts import DraftMaker, SlideDraft, clean_text, first_line
-from entatio.ingest.images import encode_picture
+from entatio.ingest.images import encode_picture, is_blank
 from entatio.ingest.problems import SAVE_AGAIN, UnreadableFile
 
 # A page is drawn SLIDE_WIDTH wide; a very tall one (a long strip, a scroll)
@@ -85,3 +85,21 @@ def page_text(page: pdfium.PdfPage) -> str:
         return clean_text(textpage.get_text_bounded())
     finally:
         textpage.close()
+
+
+def all_pages_blank(path: Path) -> bool:
+    """Whether every page draws as one flat colour (a tiny drawing each)."""
+    document = open_pdf(path)
+    try:
+        for index in range(len(document)):
+            page = document[index]
+            try:
+                width, _ = page.get_size()
+                image = page.render(scale=48 / max(width, 1.0)).to_pil()
+            finally:
+                page.close()
+            if not is_blank(image):
+                return False
+        return True
+    finally:
+        document.close()

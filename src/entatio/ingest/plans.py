@@ -23,8 +23,8 @@ from entatio.ingest.detect import (
 )
 from entatio.ingest.drafts import DraftMaker, SlideDraft
 from entatio.ingest.html_pages import html_slide, html_zip_slide
-from entatio.ingest.images import image_slide
-from entatio.ingest.pdf_pages import check_page_count, pdf_page_makers
+from entatio.ingest.images import card_picture, image_slide
+from entatio.ingest.pdf_pages import all_pages_blank, check_page_count, pdf_page_makers
 from entatio.ingest.problems import UnreadableFile
 from entatio.ingest.videos import video_slide
 
@@ -81,6 +81,13 @@ def deck_makers(
     details = read_deck_slides(path, kind)
     pdf = deck_as_pdf(path, content_hash, workdir)
     makers = pdf_page_makers(pdf, stack)
+    if all_pages_blank(pdf):
+        logger.warning(
+            "LibreOffice drew all %d slides of %s blank; text cards stand in",
+            len(makers),
+            path.name,
+        )
+        return [partial(card_slide, i, details) for i in range(len(makers))]
     if details is None:
         return makers
 
@@ -107,6 +114,20 @@ def with_deck_details(make: DraftMaker, details: DeckSlide) -> SlideDraft:
     draft.hidden = details.hidden
     draft.text = draft.text or details.text
     return draft
+
+
+def card_slide(index: int, details: list[DeckSlide] | None) -> SlideDraft:
+    """A slide LibreOffice could not draw, shown as its title and text."""
+    deck_slide = details[index] if details and index < len(details) else None
+    title = deck_slide.title if deck_slide else ""
+    text = deck_slide.text if deck_slide else ""
+    label = "This slide could not be drawn; here is its text"
+    return SlideDraft(
+        picture=card_picture(title or f"Slide {index + 1}", label, text),
+        title=title,
+        text=text,
+        hidden=deck_slide.hidden if deck_slide else False,
+    )
 
 
 def media_zip_makers(path: Path, workdir: Path, stack: ExitStack) -> list[DraftMaker]:
