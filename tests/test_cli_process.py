@@ -102,7 +102,7 @@ def worker_pids(parent: int) -> list[int]:
 def task_status(home: Path) -> str | None:
     with sqlite3.connect(home / "entatio.sqlite3") as db:
         row = db.execute(
-            "SELECT status FROM django_tasks_db_dbtaskresult ORDER BY enqueued_at"
+            "SELECT status FROM django_tasks_database_dbtaskresult ORDER BY enqueued_at"
         ).fetchone()
     return row[0] if row else None
 

@@ -76,6 +76,8 @@ def start_worker() -> subprocess.Popen[bytes]:
         "--interval",
         "1",
         "--no-startup-delay",
+        # The reloader would fork a second process that a stop could miss.
+        "--no-reload",
     ]
     return subprocess.Popen(command)
 
