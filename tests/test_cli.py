@@ -279,3 +279,35 @@ def test_every_presentation_command_refuses_an_unknown_id(capsys, portal, comman
 
     assert status == 2
     assert "There is no presentation 424242" in err
+
+
+# An installation without pages at all, for the invitation that has no link.
+urlpatterns: list = []
+
+
+@pytest.mark.urls("tests.test_cli")
+def test_people_import_without_a_password_page_cannot_invite(capsys, portal, tmp_path):
+    people = tmp_path / "people.csv"
+    people.write_text("email\nada@globex.test\n", encoding="utf-8")
+
+    status, _, err = run(capsys, "people", "import", people, "--invite")
+
+    assert status == 2
+    assert "invitations cannot be sent; import without --invite" in err
+    assert Member.objects.count() == 0
+
+
+@pytest.mark.urls("tests.test_people_directory")
+def test_people_import_invites_new_members_once(capsys, portal, tmp_path, mailoutbox):
+    people = tmp_path / "people.csv"
+    people.write_text("email,first_name\nada@globex.test,Ada\n", encoding="utf-8")
+
+    document = run_json(capsys, "people", "import", people, "--invite")
+    again = run_json(capsys, "people", "import", people, "--invite")
+
+    assert document["invited"] == ["ada@globex.test"]
+    assert again["invited"] == []
+    [message] = mailoutbox
+    assert message.to == ["ada@globex.test"]
+    assert "http://localhost:8000/accounts/reset/" in message.body
+    assert not Member.objects.get(email="ada@globex.test").user.has_usable_password()
