@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "entatio.library",
     "entatio.ingest",
     "entatio.engagement",
+    "entatio.insights",
     "entatio.web",
 ]
 
