@@ -528,3 +528,19 @@ def test_events_json_round_trip_matches_the_report(deck, member, client_of):
 
     page = html(client_of("author").get(reverse("engagement", args=[deck.pk])))
     assert 'data-state="viewed" data-visits="1"' in page
+
+
+def test_the_engagement_page_costs_the_same_queries_for_more_members(
+    portal, deck, group, client_of, django_assert_num_queries
+):
+    client = client_of("author")
+    url = reverse("engagement", args=[deck.pk])
+    client.get(url)
+    # session, user, member, memberships, presentation, slides, audience, records
+    with django_assert_num_queries(8):
+        client.get(url)
+
+    group.members.add(*(make_member(portal, f"m{n}@x.test") for n in range(5)))
+    with django_assert_num_queries(8):
+        page = html(client.get(url))
+    assert page.count('<tr data-member="') == 6
