@@ -49,7 +49,7 @@ def is_gone(pid: int) -> bool:
 def test_one_warm_office_converts_deck_after_deck(tmp_path, deck, portal):
     start_import(portal, deck, "deck.pptx")
     pool = shared_pool()
-    assert pool is not None and len(pool.idle) >= 1
+    assert pool is not None and pool.wait_until_warm(timeout=60)
     office = pool.idle[-1]
     pid, conversions = office.office.pid, office.conversions
 
@@ -67,6 +67,7 @@ def test_one_warm_office_converts_deck_after_deck(tmp_path, deck, portal):
 def test_a_crashed_office_is_replaced(tmp_path, deck, portal):
     start_import(portal, deck, "deck.pptx")
     pool = shared_pool()
+    assert pool.wait_until_warm(timeout=60)
     crashed = pool.idle[-1]
     os.killpg(crashed.office.pid, signal.SIGKILL)
     crashed.office.wait()
@@ -78,7 +79,7 @@ def test_a_crashed_office_is_replaced(tmp_path, deck, portal):
     assert source.status == Source.Status.READY, source.error
     assert "After the crash" in source.slides.get().text
     assert crashed not in pool.idle
-    assert pool.idle[-1].is_alive()
+    assert pool.wait_until_warm(timeout=60) and pool.idle[-1].is_alive()
 
 
 @pytest.mark.soffice
@@ -127,7 +128,15 @@ def test_hanging_office_is_killed_with_its_children(tmp_path, deck, portal, sett
     assert is_gone(int(pid_file.read_text()))
 
 
-def test_warm_office_that_hangs_is_killed_and_refused(tmp_path, settings):
+@pytest.fixture
+def own_pool():
+    """A pool of this test's own, stopped whatever the test's outcome."""
+    pool = OfficePool(size=1)
+    yield pool
+    pool.stop_all()
+
+
+def test_warm_office_that_hangs_is_killed_and_refused(tmp_path, settings, own_pool):
     soffice = fake_program(tmp_path, "soffice", "sleep 300\n")
     bridge = fake_program(tmp_path, "python", "echo '{\"ready\": true}'\nsleep 300\n")
     settings.ENTATIO = {
@@ -136,7 +145,8 @@ def test_warm_office_that_hangs_is_killed_and_refused(tmp_path, settings):
         "UNO_PYTHON": str(bridge),
     }
     settings.HOME = tmp_path
-    pool = OfficePool(size=1)
+    pool = own_pool
+    assert pool.warm_up_if_cold() and pool.wait_until_warm(timeout=10)
 
     with pytest.raises(UnreadableFile, match="took longer than the limit of 1"):
         pool.convert(tmp_path / "deck.pptx", tmp_path / "deck.pdf", timeout=1)
@@ -144,7 +154,7 @@ def test_warm_office_that_hangs_is_killed_and_refused(tmp_path, settings):
     assert pool.idle == [] and pool.running == 0
 
 
-def test_warm_office_that_dies_on_a_file_is_replaced(tmp_path, settings):
+def test_warm_office_that_dies_on_a_file_is_replaced(tmp_path, settings, own_pool):
     soffice = fake_program(tmp_path, "soffice", "sleep 300\n")
     bridge = fake_program(
         tmp_path, "python", "echo '{\"ready\": true}'\nread request\nexit 1\n"
@@ -155,7 +165,8 @@ def test_warm_office_that_dies_on_a_file_is_replaced(tmp_path, settings):
         "UNO_PYTHON": str(bridge),
     }
     settings.HOME = tmp_path
-    pool = OfficePool(size=1)
+    pool = own_pool
+    assert pool.warm_up_if_cold() and pool.wait_until_warm(timeout=10)
 
     with pytest.raises(UnreadableFile, match="LibreOffice could not read it"):
         pool.convert(tmp_path / "deck.pptx", tmp_path / "deck.pdf", timeout=10)

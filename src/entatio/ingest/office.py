@@ -22,10 +22,16 @@ COMMAND_LINE_FILTER = (
 )
 
 
-def convert_with_new_office(path: Path, target: Path, timeout: float) -> None:
-    """One LibreOffice run, in a private profile, for this file alone."""
+def convert_with_new_office(
+    path: Path, target: Path, timeout: float, profile: Path | None = None
+) -> None:
+    """One LibreOffice run for this file alone, in a profile no other uses.
+
+    Without ``profile`` a throwaway one is made, which costs the run a second
+    or so more than one kept from earlier runs.
+    """
     with tempfile.TemporaryDirectory(prefix="entatio-office-") as scratch:
-        profile = Path(scratch) / "profile"
+        profile = profile or Path(scratch) / "profile"
         out_dir = Path(scratch) / "out"
         command = [
             ingest_setting("SOFFICE"),

@@ -28,6 +28,7 @@ from entatio.ingest.config import ingest_setting
 from entatio.ingest.office import (
     PDF_FILTER,
     PDF_OPTIONS,
+    convert_with_new_office,
     could_not_read,
     kill_group,
     office_missing,
@@ -127,6 +128,12 @@ class OfficePool:
         self.free = threading.Condition()
 
     def convert(self, source: Path, target: Path, timeout: float) -> None:
+        if self.warm_up_if_cold():
+            # Starting a warm office takes as long as a whole one-off run:
+            # the first file gets the one-off run, on the other core.
+            convert_in_own_profile(source, target, timeout)
+            return
+
         office = self.take()
         try:
             office.convert(source, target, timeout)
@@ -185,12 +192,48 @@ class OfficePool:
             self.running -= 1
             self.free.notify()
 
+    def warm_up_if_cold(self) -> bool:
+        """Start the first office in the background, if none was started."""
+        with self.free:
+            if self.running or self.idle:
+                return False
+            self.running += 1
+        # Not a daemon: at exit Python waits for it, then stop_all runs.
+        threading.Thread(target=self.warm_up, name="office-warm-up").start()
+        return True
+
+    def warm_up(self) -> None:
+        try:
+            office = start_office()
+        except Exception as error:
+            logger.warning("Warm LibreOffice could not start: %r", error)
+            with self.free:
+                self.running -= 1
+                self.free.notify()
+            return
+        with self.free:
+            self.idle.append(office)
+            self.free.notify()
+
+    def wait_until_warm(self, timeout: float) -> bool:
+        """Whether an office is idle and running, waiting up to ``timeout``."""
+        with self.free:
+            return self.free.wait_for(lambda: bool(self.idle), timeout)
+
     def stop_all(self) -> None:
         with self.free:
             offices, self.idle = self.idle, []
             self.running -= len(offices)
         for office in offices:
             office.stop()
+
+
+def convert_in_own_profile(source: Path, target: Path, timeout: float) -> None:
+    profile, lock = claim_profile()
+    try:
+        convert_with_new_office(source, target, timeout, profile)
+    finally:
+        lock.close()
 
 
 def start_office() -> WarmOffice:
