@@ -42,8 +42,9 @@ class OrderForm(forms.Form):
 
 class MemberChoiceField(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj: Any) -> str:
-        detail = obj.email if obj.display_name != obj.email else ""
-        return f"{obj.display_name} {detail}".strip()
+        if obj.display_name == obj.email:
+            return obj.email
+        return f"{obj.display_name} ({obj.email})"
 
 
 class ShareWithGroupForm(forms.Form):

@@ -171,7 +171,7 @@ def slide_file(
     name = stored_name(slide, part)
     try:
         stream = default_storage.open(name)
-    except (FileNotFoundError, OSError) as error:
+    except OSError as error:
         raise Http404("The file of this slide is missing") from error
 
     content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
