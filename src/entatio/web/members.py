@@ -11,7 +11,8 @@ from typing import Any, Concatenate, ParamSpec
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, JsonResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 
 from entatio.people.access import member_in_portal, memberships_of
@@ -20,8 +21,8 @@ from entatio.people.models import Member
 PORTAL_SESSION_KEY = "entatio_portal"
 
 P = ParamSpec("P")
-MemberView = Callable[Concatenate[HttpRequest, Member, P], HttpResponse]
-View = Callable[Concatenate[HttpRequest, P], HttpResponse]
+MemberView = Callable[Concatenate[HttpRequest, Member, P], HttpResponseBase]
+View = Callable[Concatenate[HttpRequest, P], HttpResponseBase]
 
 
 class NotInAnyPortal(Http404):
@@ -38,16 +39,10 @@ def current_member(request: HttpRequest) -> Member:
             # The membership may have ended since the portal was picked.
             del request.session[PORTAL_SESSION_KEY]
 
-    first_portal = (
-        Member.objects.filter(user_id=request.user.pk)
-        .order_by("portal_id")
-        .values_list("portal_id", flat=True)
-        .first()
-    )
-    if first_portal is None:
+    memberships = memberships_of(request.user)
+    if not memberships:
         raise NotInAnyPortal("You are not a member of any portal.")
-    request.session[PORTAL_SESSION_KEY] = first_portal
-    return member_in_portal(request.user, first_portal)
+    return choose_portal(request, memberships[0].portal_id)
 
 
 def choose_portal(request: HttpRequest, portal_id: int) -> Member:
@@ -61,7 +56,9 @@ def member_page(view: MemberView[P]) -> View[P]:
 
     @login_required
     @wraps(view)
-    def page(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
+    def page(
+        request: HttpRequest, *args: P.args, **kwargs: P.kwargs
+    ) -> HttpResponseBase:
         try:
             member = current_member(request)
         except NotInAnyPortal:
@@ -77,7 +74,7 @@ def member_endpoint(view: MemberView[P]) -> View[P]:
     @wraps(view)
     def endpoint(
         request: HttpRequest, *args: P.args, **kwargs: P.kwargs
-    ) -> HttpResponse:
+    ) -> HttpResponseBase:
         if not request.user.is_authenticated:
             return JsonResponse({"error": "Sign in again to continue."}, status=401)
         return view(request, current_member(request), *args, **kwargs)

@@ -1,6 +1,7 @@
 """The visit a viewer page belongs to, opened or continued as the page loads."""
 
 from datetime import datetime, timedelta
+from typing import cast
 
 from django.conf import settings
 from django.utils import timezone
@@ -20,7 +21,7 @@ def continue_visit(
     page, so the rule lives in one place.
     """
     now = now or timezone.now()
-    gap = timedelta(seconds=settings.ENTATIO["VISIT_GAP_SECONDS"])
+    gap = timedelta(seconds=cast(int, settings.ENTATIO["VISIT_GAP_SECONDS"]))
     visit = (
         Visit.objects.filter(
             member=member,

@@ -164,7 +164,7 @@ def check_batch_access(member: Member, batch: list[dict[str, Any]]) -> None:
 @member_page
 def slide_file(
     request: HttpRequest, member: Member, slide_id: int, part: str
-) -> HttpResponse:
+) -> FileResponse:
     """A slide's image, thumbnail or media, to members who may see the slide."""
     slide = slide_for(member, slide_id)
 
