@@ -107,6 +107,7 @@ def bench_pptx(portal, folder: Path, decks: int, slides: int) -> None:
     pool_start = make_deck(folder / "profile.pptx", 99, 1)
     start_import(portal, pool_start, pool_start.name)
     if pool is not None:
+        pool.wait_until_warm(timeout=120)
         pool.stop_all()
 
     print(f"PPTX: {decks} decks of {slides} slides with pictures ({warm_mode})")
@@ -124,9 +125,8 @@ def bench_pptx(portal, folder: Path, decks: int, slides: int) -> None:
 
     bare_mean = sum(bare) / len(bare)
     later = sum(ours[1:]) / max(1, len(ours) - 1)
-    print(
-        f"  bare soffice per deck  {bare_mean:.2f} s ({', '.join(f'{b:.2f}' for b in bare)})"
-    )
+    each = ", ".join(f"{seconds:.2f}" for seconds in bare)
+    print(f"  bare soffice per deck  {bare_mean:.2f} s ({each})")
     print(
         f"  first deck             {ours[0]:.2f} s  ratio {ours[0] / bare_mean:.2f} "
         "(goal <= 1.3)"

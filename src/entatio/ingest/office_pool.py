@@ -128,10 +128,16 @@ class OfficePool:
         self.free = threading.Condition()
 
     def convert(self, source: Path, target: Path, timeout: float) -> None:
-        if self.warm_up_if_cold():
+        if self.is_cold():
             # Starting a warm office takes as long as a whole one-off run:
-            # the first file gets the one-off run, on the other core.
-            convert_in_own_profile(source, target, timeout)
+            # the first file gets the one-off run (in the profile kept from
+            # earlier runs, claimed first), the warm office starts beside it.
+            profile, lock = claim_profile()
+            try:
+                self.warm_up_if_cold()
+                convert_with_new_office(source, target, timeout, profile)
+            finally:
+                lock.close()
             return
 
         office = self.take()
@@ -192,6 +198,10 @@ class OfficePool:
             self.running -= 1
             self.free.notify()
 
+    def is_cold(self) -> bool:
+        with self.free:
+            return not (self.running or self.idle)
+
     def warm_up_if_cold(self) -> bool:
         """Start the first office in the background, if none was started."""
         with self.free:
@@ -226,14 +236,6 @@ class OfficePool:
             self.running -= len(offices)
         for office in offices:
             office.stop()
-
-
-def convert_in_own_profile(source: Path, target: Path, timeout: float) -> None:
-    profile, lock = claim_profile()
-    try:
-        convert_with_new_office(source, target, timeout, profile)
-    finally:
-        lock.close()
 
 
 def start_office() -> WarmOffice:
