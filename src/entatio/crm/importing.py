@@ -384,7 +384,9 @@ def upsert_accounts(
             earlier_line, earlier = first_line[key]
             if (earlier.name, earlier.values) != (row.name, row.values):
                 counts.errors.append(
-                    (row.line, f"repeats account {row.name!r} of line {earlier_line}")
+                    _problem(
+                        row, f"repeats account {row.name!r} of line {earlier_line}"
+                    )
                 )
             index.references[row.reference] = index.references.get(earlier.reference)
             continue
@@ -454,7 +456,7 @@ def upsert_contacts(
             key, first_line, "contact", "neither an Id nor an e-mail"
         )
         if problem:
-            counts.errors.append((row.line, problem))
+            counts.errors.append(_problem(row, problem))
             continue
         first_line[key] = row.line
 
@@ -462,7 +464,7 @@ def upsert_contacts(
         if row.has_account_column:
             account, problem = _account_of(index, row.account_ref, row.account_name)
             if problem:
-                counts.errors.append((row.line, problem))
+                counts.errors.append(_problem(row, problem))
                 continue
             wanted["account"] = account
 
@@ -498,7 +500,7 @@ def upsert_opportunities(
         account, problem = _account_of(index, row.account_ref, row.account_name)
         if account is None:
             counts.errors.append(
-                (row.line, problem or "has no account; an opportunity needs one")
+                _problem(row, problem or "has no account; an opportunity needs one")
             )
             continue
         key = row.crm_id or _opportunity_key(account, row)
@@ -506,7 +508,7 @@ def upsert_opportunities(
             key, first_line, "opportunity", "neither an Id nor a name"
         )
         if problem:
-            counts.errors.append((row.line, problem))
+            counts.errors.append(_problem(row, problem))
             continue
         first_line[key] = row.line
 
@@ -522,6 +524,15 @@ def upsert_opportunities(
 
     Opportunity.objects.bulk_create(new, batch_size=BULK_SIZE)
     return counts
+
+
+def _problem(
+    row: AccountRow | ContactRow | OpportunityRow, reason: str
+) -> tuple[int | None, str]:
+    """A row's problem; a row from the CRM, without a line, names its Id."""
+    if row.line is None:
+        return None, f"{row.crm_id}: {reason}"
+    return row.line, reason
 
 
 def _opportunity_key(account: Account, row: OpportunityRow) -> str:
