@@ -13,7 +13,7 @@ from entatio.library.models import Slide
 # JPEG encodes a 1600 px slide about ten times faster than PNG (and WebP),
 # which would otherwise take more time than drawing the page; at this
 # quality text stays crisp.
-JPEG_OPTIONS = {"format": "JPEG", "quality": 85}
+JPEG_QUALITY = 85
 
 
 def encode_picture(image: Image.Image) -> Picture:
@@ -60,7 +60,7 @@ def scaled_to_width(image: Image.Image, width: int) -> Image.Image:
 
 def jpeg_bytes(image: Image.Image) -> bytes:
     buffer = io.BytesIO()
-    image.save(buffer, **JPEG_OPTIONS)
+    image.save(buffer, "JPEG", quality=JPEG_QUALITY)
     return buffer.getvalue()
 
 
