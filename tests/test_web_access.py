@@ -313,6 +313,7 @@ def test_an_html_slide_runs_sandboxed(ctx, client_of):
 
     assert response["Content-Type"].startswith("text/html")
     assert response["Content-Security-Policy"] == "sandbox allow-scripts"
+    assert response["X-Frame-Options"] == "SAMEORIGIN"
     assert b"".join(response.streaming_content) == b"<h1>Hello</h1>"
 
 

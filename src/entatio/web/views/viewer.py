@@ -15,6 +15,7 @@ from django.http import (
 )
 from django.shortcuts import render
 from django.urls import reverse
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_POST
 
 from entatio.engagement.access import (
@@ -161,11 +162,16 @@ def check_batch_access(member: Member, batch: list[dict[str, Any]]) -> None:
 
 
 @require_GET
+@xframe_options_sameorigin
 @member_page
 def slide_file(
     request: HttpRequest, member: Member, slide_id: int, part: str
 ) -> FileResponse:
-    """A slide's image, thumbnail or media, to members who may see the slide."""
+    """A slide's image, thumbnail or media, to members who may see the slide.
+
+    HTML slides are shown in a frame of the viewer, so this site may frame
+    them; other sites may not.
+    """
     slide = slide_for(member, slide_id)
 
     name = stored_name(slide, part)
