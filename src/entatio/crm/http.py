@@ -23,6 +23,9 @@ class SalesforceSession(requests.Session):
         self, method: str, url: str, *args: Any, **kwargs: Any
     ) -> requests.Response:
         kwargs.setdefault("timeout", self.timeout)
+        # Passed per request: requests lets REQUESTS_CA_BUNDLE override a
+        # session's own verify setting otherwise.
+        kwargs.setdefault("verify", self.verify)
         kwargs["allow_redirects"] = False
         return super().request(method, url, *args, **kwargs)
 

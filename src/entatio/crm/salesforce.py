@@ -28,7 +28,7 @@ from simple_salesforce.exceptions import (
     SalesforceRefusedRequest,
 )
 
-from entatio.crm.auth import request_access_token
+from entatio.crm.auth import AuthenticationFailed, request_access_token
 from entatio.crm.config import SalesforceConfig
 from entatio.crm.http import salesforce_session
 
@@ -107,6 +107,8 @@ class SalesforceConnector:
                 signed_in_again = True
                 attempt -= 1
                 continue
+            except AuthenticationFailed:
+                raise
             except Exception as error:
                 failure = classify(error, what)
                 if isinstance(failure, SalesforceRejected):
@@ -152,7 +154,8 @@ class SalesforceConnector:
     ) -> RowResult:
         """One row through the sObject upsert by external id."""
         path = f"{id_field}/{quote(external_id, safe='')}"
-        body = rest_fields(fields)
+        # The external id goes in the URL only; Salesforce refuses it in the body.
+        body = rest_fields({k: v for k, v in fields.items() if k != id_field})
 
         def send(sf: Salesforce) -> Any:
             return getattr(sf, sobject).upsert(path, body, raw_response=True)
