@@ -127,6 +127,8 @@ class ColumnarCopy:
     def connect(self) -> duckdb.DuckDBPyConnection:
         """An in-memory DuckDB with one view per table of the copy."""
         connection = duckdb.connect()
+        # Days and months are those of UTC, as everywhere in Entatio.
+        connection.execute("SET TimeZone = 'UTC'")
         for table in SCHEMAS:
             if table == "events":
                 source = str(self.folder / "events" / "*.parquet")

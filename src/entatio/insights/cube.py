@@ -81,6 +81,11 @@ class Cell:
         return self.visits / self.members * self.per_month if self.members else 0.0
 
     @property
+    def frequency_of_reached(self) -> float:
+        """Visits per 30 days of the members who came at least once."""
+        return self.visits / self.reached * self.per_month if self.reached else 0.0
+
+    @property
     def per_month(self) -> float:
         return DAYS_PER_MONTH / self.days
 

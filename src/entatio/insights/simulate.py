@@ -409,7 +409,7 @@ def _plant_risk(
 
 
 def _new_id(rng: np.random.Generator) -> str:
-    return str(uuid.UUID(bytes=rng.bytes(16), version=4))
+    return str(uuid.UUID(int=int(rng.integers(0, 2**63)) << 64 | 1, version=4))
 
 
 def _visit_events(

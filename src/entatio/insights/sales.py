@@ -1,0 +1,206 @@
+"""Engagement next to sales, and how sales moved after a topic was engaged.
+
+For a topic and a type of person, each account and quarter is "engaged"
+when a member of that type at the account saw a slide of the topic in that
+quarter. The change in closed-won sales from that quarter to the next is
+compared with comparable accounts (same segment and size band) that did not
+engage in the same quarter: the following quarter's sales in a least-squares
+model with segment-and-band
+and quarter terms, the quarter's own sales as a covariate, and errors
+clustered by account. Sales are measured in units of a usual quarter of the
+segment and size band (their mean quarterly closed-won amount). This
+measures how the two go together; it cannot tell why.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import statsmodels.formula.api as smf
+
+from entatio.insights.cube import Prepared, column_of
+
+QUARTER = timedelta(days=91)
+MAX_QUARTERS = 5
+MIN_ACCOUNTS = 5
+
+
+@dataclass
+class SalesComparison:
+    topic_id: int
+    user_type: str
+    engaged_accounts: int
+    other_accounts: int
+    engaged_change: float
+    other_change: float
+    difference: float
+    low: float
+    high: float
+    p_value: float
+    quarterly_sales: float
+    rows: pd.DataFrame
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "topic_id": self.topic_id,
+            "user_type": self.user_type,
+            "engaged_accounts": self.engaged_accounts,
+            "other_accounts": self.other_accounts,
+            "engaged_change": round(self.engaged_change, 4),
+            "other_change": round(self.other_change, 4),
+            "difference": round(self.difference, 4),
+            "interval": [round(self.low, 4), round(self.high, 4)],
+            "p_value": self.p_value,
+            "mean_quarterly_sales": round(self.quarterly_sales, 2),
+        }
+
+
+def quarters_of_history(prepared: Prepared) -> int:
+    (first,) = prepared.connection.execute(
+        "SELECT least((SELECT min(seen_at) FROM seen), "
+        "(SELECT min(close_date)::TIMESTAMPTZ FROM sales))"
+    ).fetchone() or (None,)
+    if first is None:
+        return 0
+    return min(MAX_QUARTERS, int((prepared.window.until - first) / QUARTER))
+
+
+def account_quarters(prepared: Prepared, topic_id: int, user_type: str) -> pd.DataFrame:
+    """One row per account and quarter: engaged, sales then and the next quarter."""
+    quarters = quarters_of_history(prepared)
+    if quarters < 2:
+        return pd.DataFrame()
+    params = {
+        "until": prepared.window.until,
+        "quarter": QUARTER.total_seconds(),
+        "quarters": quarters,
+        "topic": topic_id,
+        "user_type": user_type,
+    }
+    frame = prepared.connection.execute(
+        f"""
+        WITH accounts_in_scope AS (
+            SELECT DISTINCT account_id, "a:segment" || ' / ' || "a:size_band" AS stratum
+            FROM scope_members WHERE account_id IS NOT NULL
+        ), quarters AS (SELECT range AS ago FROM range($quarters)),
+        engaged AS (
+            SELECT DISTINCT sm.account_id,
+                   floor(epoch($until - s.seen_at) / $quarter)::INT AS ago
+            FROM seen s JOIN slide_topics st USING (slide_id)
+                 JOIN scope_members sm USING (member_id)
+            WHERE st.topic_id = $topic AND {column_of("p", "user_type")} = $user_type
+              AND s.seen_at < $until
+        ), won AS (
+            SELECT account_id,
+                   floor(epoch($until - close_date::TIMESTAMPTZ) / $quarter)::INT
+                       AS ago,
+                   sum(amount) AS amount
+            FROM sales WHERE is_won AND close_date::TIMESTAMPTZ < $until
+            GROUP BY ALL
+        )
+        SELECT a.account_id, a.stratum, q.ago, e.account_id IS NOT NULL AS engaged,
+               coalesce(w.amount, 0) AS sales
+        FROM accounts_in_scope a CROSS JOIN quarters q
+             LEFT JOIN engaged e ON e.account_id = a.account_id AND e.ago = q.ago
+             LEFT JOIN won w ON w.account_id = a.account_id AND w.ago = q.ago
+        ORDER BY a.account_id, q.ago DESC
+        """,
+        params,
+    ).df()
+    # Quarter "ago" 1 is followed by quarter 0, the most recent one.
+    frame["next_sales"] = frame.groupby("account_id")["sales"].shift(-1)
+    frame = frame.dropna(subset=["next_sales"])
+    # Sales in units of a usual quarter of the account's segment and size
+    # band, so that large accounts' deals do not drown the small ones'.
+    usual = frame.groupby("stratum")["sales"].transform("mean")
+    frame = frame[usual > 0].copy()
+    frame["current"] = frame["sales"] / usual[usual > 0]
+    frame["following"] = frame["next_sales"] / usual[usual > 0]
+    frame["change"] = frame["following"] - frame["current"]
+    return frame
+
+
+def compare_sales(
+    prepared: Prepared, topic_id: int, user_type: str
+) -> SalesComparison | None:
+    """Engaged accounts' change in sales against comparable ones that did not."""
+    frame = account_quarters(prepared, topic_id, user_type)
+    if frame.empty:
+        return None
+    # Only segment-and-band groups holding both kinds of account compare.
+    mixed = frame.groupby(["stratum", "ago"])["engaged"].transform("nunique") == 2
+    frame = frame[mixed]
+    engaged_accounts = frame.loc[frame.engaged, "account_id"].nunique()
+    other_accounts = frame.loc[~frame.engaged, "account_id"].nunique()
+    if min(engaged_accounts, other_accounts) < MIN_ACCOUNTS:
+        return None
+
+    data = frame.assign(engaged=frame.engaged.astype(int))
+    model = smf.ols("following ~ engaged + current + C(stratum) + C(ago)", data=data)
+    fit = model.fit(cov_type="cluster", cov_kwds={"groups": data["account_id"]})
+    low, high = fit.conf_int().loc["engaged"]
+    return SalesComparison(
+        topic_id=topic_id,
+        user_type=user_type,
+        engaged_accounts=int(engaged_accounts),
+        other_accounts=int(other_accounts),
+        engaged_change=float(frame.loc[frame.engaged, "change"].mean()),
+        other_change=float(frame.loc[~frame.engaged, "change"].mean()),
+        difference=float(fit.params["engaged"]),
+        low=float(low),
+        high=float(high),
+        p_value=float(fit.pvalues["engaged"]),
+        quarterly_sales=float(frame["sales"].mean()),
+        rows=frame,
+    )
+
+
+def account_months(prepared: Prepared) -> pd.DataFrame:
+    """Per account and month: visits, members who saw a slide, closed-won sales."""
+    return prepared.connection.execute(
+        """
+        WITH visits AS (
+            SELECT sm.account_id, date_trunc('month', s.seen_at)::DATE AS month,
+                   count(DISTINCT s.visit_id) AS visits,
+                   count(DISTINCT s.member_id) AS members_seen
+            FROM seen s JOIN scope_members sm USING (member_id)
+            WHERE s.seen_at >= $since AND s.seen_at < $until
+              AND sm.account_id IS NOT NULL
+            GROUP BY ALL
+        ), won AS (
+            SELECT account_id, date_trunc('month', close_date)::DATE AS month,
+                   sum(amount) AS won_amount
+            FROM sales
+            WHERE is_won AND close_date >= $since::DATE AND close_date < $until::DATE
+              AND account_id IN (SELECT account_id FROM scope_members)
+            GROUP BY ALL
+        )
+        SELECT a.name AS account, month, coalesce(v.visits, 0) AS visits,
+               coalesce(v.members_seen, 0) AS members_seen,
+               coalesce(w.won_amount, 0) AS won_amount
+        FROM visits v FULL JOIN won w USING (account_id, month)
+             JOIN accounts a USING (account_id)
+        ORDER BY account, month
+        """,
+        {"since": prepared.window.since, "until": prepared.window.until},
+    ).df()
+
+
+def monthly_totals(months: pd.DataFrame) -> list[dict[str, Any]]:
+    if months.empty:
+        return []
+    totals = months.groupby("month")[["visits", "won_amount"]].sum().reset_index()
+    return [
+        {
+            "month": row.month.isoformat()[:7],
+            "visits": int(row.visits),
+            "won_amount": round(float(row.won_amount), 2),
+        }
+        for row in totals.itertuples()
+    ]
+
+
+def finite(value: float) -> float | None:
+    return None if not np.isfinite(value) else value
