@@ -23,7 +23,11 @@ ASSERTION_SECONDS = 180
 
 
 class AuthenticationFailed(RuntimeError):
-    """The token endpoint refused; the message says what to check."""
+    """No token; the message says what to check. Transient if unreachable."""
+
+    def __init__(self, message: str, transient: bool = False) -> None:
+        super().__init__(message)
+        self.transient = transient
 
 
 @dataclass(frozen=True)
@@ -43,7 +47,8 @@ def request_access_token(
     except requests.RequestException as error:
         raise AuthenticationFailed(
             f"Cannot reach the Salesforce token endpoint ({type(error).__name__}); "
-            "check login_url and the network."
+            "check login_url and the network.",
+            transient=True,
         ) from None
 
     body = _json_of(response)

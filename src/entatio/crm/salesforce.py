@@ -107,23 +107,26 @@ class SalesforceConnector:
                 signed_in_again = True
                 attempt -= 1
                 continue
-            except AuthenticationFailed:
-                raise
+            except AuthenticationFailed as error:
+                if not error.transient:
+                    raise
+                failure: Exception = SalesforceUnavailable(f"{what}: {error}")
             except Exception as error:
                 failure = classify(error, what)
                 if isinstance(failure, SalesforceRejected):
                     raise failure from error
-                if attempt >= self.config.max_attempts:
-                    raise failure from error
-                delay = self.backoff(attempt)
-                logger.warning(
-                    "Salesforce %s failed (%s); retry %d in %.1f s",
-                    what,
-                    failure,
-                    attempt,
-                    delay,
-                )
-                self.sleep(delay)
+
+            if attempt >= self.config.max_attempts:
+                raise failure
+            delay = self.backoff(attempt)
+            logger.warning(
+                "Salesforce %s failed (%s); retry %d in %.1f s",
+                what,
+                failure,
+                attempt,
+                delay,
+            )
+            self.sleep(delay)
 
     def backoff(self, attempt: int) -> float:
         """Exponential, with jitter so that workers do not retry in step."""
