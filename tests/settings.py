@@ -6,11 +6,13 @@ from pathlib import Path
 
 os.environ.setdefault("ENTATIO_HOME", tempfile.mkdtemp(prefix="entatio-test-"))
 
-from entatio.settings import *  # noqa: E402,F403
-from entatio.settings import DATABASES  # noqa: E402
+from entatio.settings import *  # noqa: F403
+from entatio.settings import DATABASES
 
 TEST_HOME = Path(os.environ["ENTATIO_HOME"])
 MEDIA_ROOT = TEST_HOME / "media"
+STATIC_ROOT = TEST_HOME / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 
 # Tasks run in the test's own thread, right after the commit that queued them.
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}

@@ -96,10 +96,12 @@ def record_events(
     result = LoadResult()
     parsed = _parse_all(items, result)
     parsed = _resolve(portal, parsed, member, result)
-    fresh = _drop_known(parsed, result)
 
     with transaction.atomic():
-        _lock_members({p.member_id for p in fresh})
+        # Known ids are dropped under the members' locks, so two copies of a
+        # batch arriving at once cannot both be taken as new.
+        _lock_members({p.member_id for p in parsed})
+        fresh = _drop_known(parsed, result)
         visit_ids = _place_in_visits(fresh, result.visits)
         # Records are derived before the insert, from the stored events plus
         # this batch, so the batch is not read back from the database.

@@ -29,7 +29,7 @@ from entatio.library.editing import shown_slides
 from entatio.library.models import PresentationSlide, Slide
 from entatio.people.models import Member
 from entatio.web.members import member_endpoint, member_page, page_context
-from entatio.web.visits import continue_visit
+from entatio.engagement.visits import continue_visit
 
 # The viewer only reports on-screen time; other verbs come from other faces.
 VIEWER_VERBS = frozenset({"viewed"})
