@@ -245,6 +245,7 @@ def test_many_rows_go_through_bulk_and_only_failed_rows_are_retried(
         "created": 1,
         "failed": 0,
         "unanswered": 0,
+        "superseded": 0,
         "calls": {"sobject": 1},
     }
     assert standin.external(RECORD, refused)["Visits__c"] == 0

@@ -39,6 +39,7 @@ class PushCounts:
     created: int = 0
     failed: int = 0
     unanswered: int = 0
+    superseded: int = 0
     calls: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, object]:
@@ -47,6 +48,7 @@ class PushCounts:
             "created": self.created,
             "failed": self.failed,
             "unanswered": self.unanswered,
+            "superseded": self.superseded,
             "calls": self.calls,
         }
 
@@ -134,7 +136,7 @@ def acknowledge(
                 continue
             sent = OutboxEntry.objects.filter(pk=entry.pk, version=entry.version)
             if result.ok:
-                sent.update(
+                marked = sent.update(
                     state=OutboxEntry.State.SENT,
                     sent_at=now,
                     attempts=0,
@@ -142,16 +144,18 @@ def acknowledge(
                     next_attempt_at=None,
                     salesforce_id=result.salesforce_id[:18],
                 )
-                counts.sent += 1
-                counts.created += int(result.created)
+                counts.sent += marked
+                counts.created += marked * int(result.created)
             else:
-                sent.update(
+                marked = sent.update(
                     state=OutboxEntry.State.FAILED,
                     attempts=F("attempts") + 1,
                     last_error=result.error[:2000] or "refused without a reason",
                     next_attempt_at=now + ROW_BACKOFF * 2 ** min(entry.attempts, 6),
                 )
-                counts.failed += 1
+                counts.failed += marked
+            # A row changed while it was on its way stays waiting, to go again.
+            counts.superseded += 1 - marked
 
     if counts.failed:
         logger.warning(
