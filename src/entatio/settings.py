@@ -153,6 +153,19 @@ ENTATIO = {
     "THUMB_WIDTH": 320,
     "SOFFICE": os.environ.get("ENTATIO_SOFFICE", "soffice"),
     "CONVERT_TIMEOUT_SECONDS": int(os.environ.get("ENTATIO_CONVERT_TIMEOUT", 180)),
+    "ZIP_MAX_FILES": int(os.environ.get("ENTATIO_ZIP_MAX_FILES", 1000)),
+    "ZIP_MAX_UNCOMPRESSED_BYTES": int(
+        os.environ.get("ENTATIO_ZIP_MAX_UNCOMPRESSED_BYTES", 1 << 30)
+    ),
+    "ZIP_MAX_RATIO": int(os.environ.get("ENTATIO_ZIP_MAX_RATIO", 1000)),
+    "VIDEO_MAX_SECONDS": int(os.environ.get("ENTATIO_VIDEO_MAX_SECONDS", 2 * 3600)),
+    # A warm LibreOffice pool (needs Debian's python3-uno); 0 is one per core.
+    "OFFICE_WARM": os.environ.get("ENTATIO_OFFICE_WARM", "1") == "1",
+    "OFFICE_POOL_SIZE": int(os.environ.get("ENTATIO_OFFICE_POOL_SIZE", 0)),
+    "OFFICE_MAX_CONVERSIONS": int(
+        os.environ.get("ENTATIO_OFFICE_MAX_CONVERSIONS", 200)
+    ),
+    "UNO_PYTHON": os.environ.get("ENTATIO_UNO_PYTHON", "/usr/bin/python3"),
     # Engagement rules of the design: seen after 3 s on screen within a
     # visit, a visit ends after 30 minutes without activity.
     "VISIT_GAP_SECONDS": 30 * 60,
