@@ -8,6 +8,7 @@ from typing import Any
 
 from entatio.cli.library import portal_named, presentation_by_id
 from entatio.cli.output import CommandError, print_error, print_json, print_table
+from entatio.cli.people import group_named
 from entatio.engagement.access import audience, share_presentation, sync_records
 from entatio.engagement.events import load_events
 from entatio.engagement.reports import (
@@ -16,7 +17,6 @@ from entatio.engagement.reports import (
     report_as_dict,
     state_of,
 )
-from entatio.people.directory import find_or_create_group
 
 # One letter per record state in the members grid of the plain table.
 STATE_MARKS = {"not_yet_viewed": ".", "viewed": "1", "viewed_again": "2"}
@@ -33,7 +33,7 @@ def share(arguments: argparse.Namespace) -> int:
                 "or name its own."
             )
 
-    group = find_or_create_group(presentation.portal, arguments.group)
+    group = group_named(presentation.portal, arguments.group)
     share_presentation(presentation, group)
     # The web app leaves this to the worker; here the records must exist
     # when the command returns.

@@ -20,6 +20,8 @@ from entatio.people.directory import (
     invite_members,
     read_people_csv,
 )
+from entatio.people.groups import GroupError
+from entatio.people.models import Portal, SharingGroup
 
 DEFAULT_BASE_URL = "http://localhost:8000"
 # Django's own defaults: no mail server was configured for this installation.
@@ -33,7 +35,7 @@ def import_people_csv(arguments: argparse.Namespace) -> int:
         raise CommandError(f"There is no file {path}; give the path of a people CSV.")
     link_for = password_link_maker() if arguments.invite else None
 
-    group = find_or_create_group(portal, arguments.group) if arguments.group else None
+    group = group_named(portal, arguments.group) if arguments.group else None
     try:
         result = import_people(portal, read_people_csv(path), group)
     except DirectoryError as error:
@@ -62,6 +64,13 @@ def import_people_csv(arguments: argparse.Namespace) -> int:
     for line, reason in result.errors:
         print_error(f"{path.name} line {line} {reason}; fix it and import again.")
     return 2 if result.errors else 0
+
+
+def group_named(portal: Portal, name: str) -> SharingGroup:
+    try:
+        return find_or_create_group(portal, name)
+    except GroupError as error:
+        raise CommandError(str(error)) from error
 
 
 def _print_summary(document: dict[str, Any]) -> None:

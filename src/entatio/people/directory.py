@@ -27,6 +27,7 @@ from django.db.models import Q
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from entatio.people.groups import create_group
 from entatio.people.models import Account, Member, Organization, Portal, SharingGroup
 
 logger = logging.getLogger(__name__)
@@ -264,10 +265,10 @@ def _account_for(
 
 
 def find_or_create_group(portal: Portal, name: str) -> SharingGroup:
-    group = SharingGroup.objects.filter(portal=portal, name__iexact=name).first()
-    if group is None:
-        group = SharingGroup.objects.create(portal=portal, name=name.strip())
-    return group
+    """The portal's group of that name, whatever its case; new when none is."""
+    wanted = " ".join(name.split())
+    group = SharingGroup.objects.filter(portal=portal, name__iexact=wanted).first()
+    return group or create_group(portal, wanted)
 
 
 # Makes the address of the password page from a user's id and token.
