@@ -632,6 +632,11 @@ def match_members_to_contacts(organization: Organization) -> Counts:
     Several contacts with one address: the one with an account wins, then
     the most recently changed, then the oldest.
     """
+    # An erased member keeps no tie to a person in the CRM.
+    MemberContact.objects.filter(
+        member__portal__organization=organization, member__erased_at__isnull=False
+    ).delete()
+
     contact_of = _contact_by_email(organization)
     counts = Counts()
     emails = sorted(contact_of)
