@@ -99,7 +99,37 @@ def build_parser() -> argparse.ArgumentParser:
     _add_portal(load)
     _add_json(load)
 
+    _add_insights(commands)
     return parser
+
+
+def _add_insights(
+    commands: "argparse._SubParsersAction[argparse.ArgumentParser]",
+) -> None:
+    insights = commands.add_parser("insights", help="what the records tell")
+    kinds = insights.add_subparsers(
+        dest="insights_command", metavar="COMMAND", required=True
+    )
+
+    cube = _command(kinds, "cube", "insights:cube", "engagement by any dimension")
+    cube.add_argument("--person", help="a member dimension, e.g. user_type")
+    cube.add_argument("--account", help="an account dimension, e.g. segment")
+
+    sales = _command(kinds, "sales", "insights:sales", "engagement against sales")
+    sales.add_argument("--topic", help="compare accounts engaged with this topic")
+    sales.add_argument("--user-type", help="only members of this user type")
+
+    topics = _command(kinds, "topics", "insights:topics", "reach of each topic")
+    topics.add_argument(
+        "--suggest", type=int, metavar="N", help="first suggest N topics"
+    )
+
+    _command(kinds, "discover", "insights:discover", "statements the data supports")
+    _command(kinds, "flow", "insights:flow", "how knowledge spreads by tier")
+
+    for kind in kinds.choices.values():
+        _add_portal(kind)
+        _add_json(kind)
 
 
 def _command(
