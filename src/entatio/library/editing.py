@@ -102,3 +102,13 @@ def append_slide(presentation: Presentation, slide: Slide) -> PresentationSlide:
         position=0 if last is None else last + 1,
         hidden=slide.hidden,
     )
+
+
+def rename_presentation(presentation: Presentation, title: str) -> Presentation:
+    title = " ".join(title.split())[:300]
+    if not title:
+        raise EditError("A presentation needs a title.")
+    if title != presentation.title:
+        presentation.title = title
+        presentation.save(update_fields=["title", "updated_at"])
+    return presentation

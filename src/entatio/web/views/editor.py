@@ -17,13 +17,13 @@ from entatio.engagement.access import presentation_to_edit
 from entatio.library.editing import (
     EditError,
     ordered_places,
+    rename_presentation,
     reorder_slides,
     set_slide_hidden,
     update_slide,
 )
 from entatio.library.models import Presentation, PresentationSlide
 from entatio.people.models import Member
-from entatio.web.editing import rename_presentation
 from entatio.web.forms import (
     HiddenForm,
     MoveForm,
