@@ -9,15 +9,16 @@ next run marks that worker's run as interrupted.
 import logging
 import uuid
 from collections.abc import Callable
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from entatio.crm.auth import AuthenticationFailed
 from entatio.crm.config import ConfigurationError, SalesforceConfig, salesforce_config
-from entatio.crm.models import SyncRun, SyncState
+from entatio.crm.models import OutboxEntry, SyncRun, SyncState
 from entatio.crm.outbox import send_outbox
 from entatio.crm.pull import pull_changes
 from entatio.crm.push import stage_changes
@@ -163,4 +164,48 @@ def renew_lease(organization: Organization, token: str, seconds: int) -> bool:
 def release_lease(organization: Organization, token: str) -> None:
     SyncState.objects.filter(organization=organization, lease_token=token).update(
         lease_token="", lease_until=None
+    )
+
+
+@dataclass
+class SyncOverview:
+    """What the sync page shows: the connection, last runs, backlog, failures."""
+
+    connected: bool
+    flow: str
+    login_url: str
+    next_run_at: datetime | None
+    runs: list[SyncRun]
+    backlog: list[dict[str, Any]]
+    waiting: int
+    failed: list[OutboxEntry]
+
+
+def sync_overview(organization: Organization, last_runs: int = 20) -> SyncOverview:
+    config = salesforce_config(organization)
+    state = SyncState.objects.filter(organization=organization).first()
+    entries = OutboxEntry.objects.filter(organization=organization)
+    backlog = list(
+        entries.exclude(state=OutboxEntry.State.SENT)
+        .values("sobject", "state")
+        .annotate(rows=Count("pk"))
+        .order_by("sobject", "state")
+    )
+    return SyncOverview(
+        connected=config is not None,
+        flow=config.flow if config else "",
+        login_url=config.login_url if config else "",
+        next_run_at=state.next_run_at if state else None,
+        runs=list(
+            SyncRun.objects.filter(organization=organization).order_by("-started_at")[
+                :last_runs
+            ]
+        ),
+        backlog=backlog,
+        waiting=sum(row["rows"] for row in backlog if row["state"] == "pending"),
+        failed=list(
+            entries.filter(state=OutboxEntry.State.FAILED).order_by(
+                "rank", "sobject", "external_id"
+            )
+        ),
     )
