@@ -1,0 +1,69 @@
+"""Insights pages: authors only, 404 for other portals, CSV for every table."""
+
+import csv
+import io
+
+import pytest
+from django.test import Client
+from django.urls import include, path
+
+from entatio.insights.models import Goal
+from entatio.insights.views import PAGES
+from tests.personas import make_member
+
+# The test's own URLs: the insights pages beside the web app's.
+urlpatterns = [
+    path("insights/", include("entatio.insights.urls")),
+    path("", include("entatio.web.urls")),
+]
+pytestmark = pytest.mark.urls(__name__)
+
+
+def _client(member) -> Client:
+    client = Client()
+    client.login(username=member.email, password="pw-" + member.email)
+    return client
+
+
+@pytest.fixture
+def author(portal):
+    return make_member(portal, "writer@acme.test", role="author")
+
+
+@pytest.mark.parametrize("name", list(PAGES))
+def test_an_author_sees_every_page_and_its_csv(author, portal, name):
+    client = _client(author)
+
+    page = client.get(f"/insights/{portal.pk}/{name}/")
+    assert page.status_code == 200
+    assert PAGES[name].encode() in page.content
+
+    download = client.get(f"/insights/{portal.pk}/{name}/?format=csv")
+    assert download.status_code == 200
+    assert download["Content-Type"].startswith("text/csv")
+    header = next(csv.reader(io.StringIO(download.content.decode())))
+    assert len(header) >= 3
+
+
+def test_readers_get_403_and_outsiders_404(portal, member, stranger):
+    assert _client(member).get(f"/insights/{portal.pk}/cube/").status_code == 403
+    assert _client(stranger).get(f"/insights/{portal.pk}/cube/").status_code == 404
+    anonymous = Client().get(f"/insights/{portal.pk}/cube/")
+    assert anonymous.status_code == 302
+
+
+def test_an_author_adds_a_goal(author, portal):
+    response = _client(author).post(
+        f"/insights/{portal.pk}/goals/",
+        {"name": "Admins", "topic": "0", "measure": "reach", "unit": "accounts",
+         "person_field": "user_type", "person_value": "admin",
+         "target": "0.6", "due": "2027-01-31"},
+    )  # fmt: skip
+
+    assert response.status_code == 302
+    goal = Goal.objects.get()
+    assert (goal.unit, goal.target, goal.person_value) == ("accounts", 0.6, "admin")
+    bad = _client(author).post(
+        f"/insights/{portal.pk}/goals/", {"name": "x", "target": "2", "due": "x"}
+    )
+    assert bad.status_code == 400
