@@ -1,28 +1,14 @@
 from pathlib import Path
 
 import pytest
-from django.contrib import admin
-from django.contrib.auth import get_user_model
-from django.contrib.auth.tokens import default_token_generator
-from django.core import mail
-from django.urls import include, path
-from django.utils.http import urlsafe_base64_decode
 
 from entatio.people.directory import (
     DirectoryError,
     import_people,
-    invite_members,
     read_people_csv,
 )
 from entatio.people.models import Account, Member, SharingGroup
 from tests.shared import shared_dir
-
-# The password pages of django.contrib.auth (in the admin's templates), for
-# following an invitation link.
-urlpatterns = [
-    path("admin/", admin.site.urls),
-    path("accounts/", include("django.contrib.auth.urls")),
-]
 
 PEOPLE = """\
 email,first_name,last_name,user_type,account,title,region,team,start
@@ -168,49 +154,3 @@ def test_a_salesforce_report_export_reads_its_prefixed_columns(portal):
     )
     # Accounts listed without a contact are rows without an e-mail address.
     assert [line for line, _ in result.errors] == list(range(8, 16))
-
-
-@pytest.mark.urls("tests.test_people_directory")
-def test_an_invitation_lets_a_new_member_choose_a_password(portal, client, tmp_path):
-    result = import_people(portal, read_people_csv(write(tmp_path, PEOPLE)))
-
-    invitations = invite_members(
-        result.members,
-        lambda uid, token: f"http://testserver/accounts/reset/{uid}/{token}/",
-    )
-
-    assert [i.member.email for i in invitations] == [
-        "ada@globex.test",
-        "bob@initech.test",
-    ]
-    ada = Member.objects.get(email="ada@globex.test")
-    assert not ada.user.has_usable_password()
-    message = mail.outbox[0]
-    assert message.to == ["ada@globex.test"]
-    assert invitations[0].link in message.body
-    uid, token = invitations[0].link.rstrip("/").split("/")[-2:]
-    assert int(urlsafe_base64_decode(uid)) == ada.user.pk
-    assert default_token_generator.check_token(ada.user, token)
-
-    form = client.get(invitations[0].link, follow=True)
-    assert form.status_code == 200
-    done = client.post(
-        form.redirect_chain[-1][0],
-        {
-            "new_password1": "a long new secret 42",
-            "new_password2": "a long new secret 42",
-        },
-    )
-    assert done.status_code == 302
-    user = get_user_model().objects.get(username="ada@globex.test")
-    assert user.check_password("a long new secret 42")
-
-
-def test_inviting_again_sends_nothing(portal, tmp_path):
-    result = import_people(portal, read_people_csv(write(tmp_path, PEOPLE)))
-    invite_members(result.members, lambda uid, token: f"/set/{uid}/{token}/")
-    mail.outbox.clear()
-
-    members = list(Member.objects.filter(portal=portal))
-    assert invite_members(members, lambda uid, token: "/set/") == []
-    assert mail.outbox == []

@@ -172,6 +172,63 @@ ENTATIO = {
     "IDLE_SECONDS": 5 * 60,
 }
 
+# Mail: shown on the console until a server is named; every message the
+# product sends has a plain-text and an HTML part.
+if os.environ.get("ENTATIO_EMAIL_HOST"):
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = os.environ["ENTATIO_EMAIL_HOST"]
+    EMAIL_PORT = int(os.environ.get("ENTATIO_EMAIL_PORT", 587))
+    EMAIL_HOST_USER = os.environ.get("ENTATIO_EMAIL_USER", "")
+    EMAIL_HOST_PASSWORD = os.environ.get("ENTATIO_EMAIL_PASSWORD", "")
+    EMAIL_USE_SSL = os.environ.get("ENTATIO_EMAIL_SSL", "0") == "1"
+    EMAIL_USE_TLS = (
+        not EMAIL_USE_SSL and os.environ.get("ENTATIO_EMAIL_TLS", "1") == "1"
+    )
+    EMAIL_TIMEOUT = int(os.environ.get("ENTATIO_EMAIL_TIMEOUT", 20))
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+DEFAULT_FROM_EMAIL = os.environ.get("ENTATIO_EMAIL_FROM", "Entatio <entatio@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# The cache holds the rate limits; several web processes must share one, so
+# production names a Redis server. Local memory is the embedded default.
+if os.environ.get("ENTATIO_REDIS_URL"):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ["ENTATIO_REDIS_URL"],
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Attempts per window before a 429; each limit is (attempts, seconds).
+RATE_LIMITS = {
+    "login": (10, 15 * 60),
+    "signup": (10, 60 * 60),
+    "verify": (30, 60 * 60),
+    "invitation": (30, 60 * 60),
+}
+
+# Production (ENTATIO_DEBUG=0): HTTPS only, cookies never sent in clear.
+if not DEBUG:
+    SECURE_SSL_REDIRECT = os.environ.get("ENTATIO_SSL_REDIRECT", "1") == "1"
+    SECURE_HSTS_SECONDS = int(os.environ.get("ENTATIO_HSTS_SECONDS", 31_536_000))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = (
+        os.environ.get("ENTATIO_HSTS_SUBDOMAINS", "1") == "1"
+    )
+    SECURE_HSTS_PRELOAD = os.environ.get("ENTATIO_HSTS_PRELOAD", "1") == "1"
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    # Behind a proxy that ends TLS, it tells Django the request was secure.
+    if os.environ.get("ENTATIO_BEHIND_PROXY", "0") == "1":
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    CSRF_TRUSTED_ORIGINS = [
+        origin
+        for origin in os.environ.get("ENTATIO_TRUSTED_ORIGINS", "").split(",")
+        if origin
+    ]
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

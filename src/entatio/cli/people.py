@@ -13,17 +13,15 @@ from entatio.cli.library import portal_named
 from entatio.cli.output import CommandError, print_error, print_json
 from entatio.people.directory import (
     DirectoryError,
-    LinkMaker,
     find_or_create_group,
     import_people,
-    invite_members,
     read_people_csv,
 )
 from entatio.people.groups import GroupError
+from entatio.people.invitations import invite_members
 from entatio.people.models import Portal, SharingGroup
 
-# Django's own defaults: no mail server was configured for this installation.
-UNCONFIGURED_MAIL = "django.core.mail.backends.smtp.EmailBackend"
+CONSOLE_MAIL = "django.core.mail.backends.console.EmailBackend"
 
 
 def import_people_csv(arguments: argparse.Namespace) -> int:
@@ -31,7 +29,8 @@ def import_people_csv(arguments: argparse.Namespace) -> int:
     path = Path(arguments.file)
     if not path.is_file():
         raise CommandError(f"There is no file {path}; give the path of a people CSV.")
-    link_for = password_link_maker() if arguments.invite else None
+    if arguments.invite:
+        check_invitations_can_be_accepted()
 
     group = group_named(portal, arguments.group) if arguments.group else None
     try:
@@ -40,10 +39,8 @@ def import_people_csv(arguments: argparse.Namespace) -> int:
         raise CommandError(str(error)) from error
 
     invitations = []
-    if link_for is not None:
-        invitations = invite_members(
-            result.members, link_for, connection=mail_connection()
-        )
+    if arguments.invite:
+        invitations = invite_members(result.members, connection=mail_connection())
 
     document: dict[str, Any] = {
         "portal": portal.slug,
@@ -83,33 +80,18 @@ def _print_summary(document: dict[str, Any]) -> None:
         print(f"Invitations sent to {len(document['invited'])} new members.")
 
 
-def password_link_maker() -> LinkMaker:
-    """Links to the web app's page where an invited member sets a password."""
+def check_invitations_can_be_accepted() -> None:
     try:
-        reverse("password_reset_confirm", kwargs={"uidb64": "MQ", "token": "x-y"})
+        reverse("accept_invitation", args=["token"])
     except NoReverseMatch as error:
         raise CommandError(
-            "This installation has no page to set a password, so invitations "
-            "cannot be sent; import without --invite."
+            "This installation has no page to accept an invitation, so "
+            "invitations cannot be sent; import without --invite."
         ) from error
-    base = settings.ENTATIO["PUBLIC_URL"].rstrip("/")
-
-    def link_for(uidb64: str, token: str) -> str:
-        path = reverse(
-            "password_reset_confirm", kwargs={"uidb64": uidb64, "token": token}
-        )
-        return base + path
-
-    return link_for
 
 
 def mail_connection() -> Any:
-    """The configured mail backend; without one, the mails are shown on stderr."""
-    if settings.EMAIL_BACKEND == UNCONFIGURED_MAIL and settings.EMAIL_HOST in (
-        "",
-        "localhost",
-    ):
-        return get_connection(
-            "django.core.mail.backends.console.EmailBackend", stream=sys.stderr
-        )
+    """The configured mail backend; console mail goes to stderr, not the output."""
+    if settings.EMAIL_BACKEND == CONSOLE_MAIL:
+        return get_connection(CONSOLE_MAIL, stream=sys.stderr)
     return get_connection()

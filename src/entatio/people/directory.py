@@ -10,22 +10,18 @@ nothing.
 """
 
 import csv
+import io
 import logging
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TextIO
 
-from django.contrib.auth import get_user_model
-from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import Q
-from django.utils.encoding import force_bytes
-from django.utils.http import urlsafe_base64_encode
 
 from entatio.people.groups import create_group
 from entatio.people.models import Account, Member, Organization, Portal, SharingGroup
@@ -98,29 +94,56 @@ def read_people_csv(path: Path) -> Iterator[PersonRow | tuple[int, str]]:
         handle = path.open(newline="", encoding="utf-8-sig")
     except OSError as error:
         raise DirectoryError(f"Cannot read {path}: {error.strerror}.") from error
-
     with handle:
-        reader = csv.DictReader(handle)
-        try:
-            headers = reader.fieldnames or []
-        except (csv.Error, UnicodeDecodeError) as error:
-            raise DirectoryError(f"{path} is not a UTF-8 CSV file: {error}.") from error
-        columns = _columns(path, headers)
-
-        line = 1
-        try:
-            for raw in reader:
-                line_of_row = line + 1
-                line = reader.line_num
-                try:
-                    yield _person(line_of_row, raw, columns)
-                except RowError as error:
-                    yield line_of_row, str(error)
-        except (csv.Error, UnicodeDecodeError) as error:
-            yield line + 1, f"cannot be read as CSV ({error})"
+        yield from read_people_rows(handle, path.name)
 
 
-def _columns(path: Path, headers: list[str]) -> dict[str, str]:
+def read_people_text(text: str, name: str) -> list[PersonRow | tuple[int, str]]:
+    """The rows of a people CSV given as text, as ``read_people_csv`` reads them."""
+    return list(read_people_rows(io.StringIO(text.lstrip("\ufeff"), newline=""), name))
+
+
+def read_addresses(text: str) -> list[PersonRow | tuple[int, str]]:
+    """Pasted addresses, one or more a line, as people rows of their own."""
+    rows: list[PersonRow | tuple[int, str]] = []
+    for line, content in enumerate(text.splitlines(), start=1):
+        for address in re.split(r"[\s,;]+", content):
+            address = address.strip("<>\"'").lower()
+            if not address:
+                continue
+            try:
+                validate_email(address)
+            except ValidationError:
+                rows.append((line, f"has an invalid e-mail address {address!r}"))
+                continue
+            rows.append(PersonRow(line=line, email=address, fields={}))
+    return rows
+
+
+def read_people_rows(
+    handle: TextIO, name: str
+) -> Iterator[PersonRow | tuple[int, str]]:
+    reader = csv.DictReader(handle)
+    try:
+        headers = reader.fieldnames or []
+    except (csv.Error, UnicodeDecodeError) as error:
+        raise DirectoryError(f"{name} is not a UTF-8 CSV file: {error}.") from error
+    columns = _columns(name, headers)
+
+    line = 1
+    try:
+        for raw in reader:
+            line_of_row = line + 1
+            line = reader.line_num
+            try:
+                yield _person(line_of_row, raw, columns)
+            except RowError as error:
+                yield line_of_row, str(error)
+    except (csv.Error, UnicodeDecodeError) as error:
+        yield line + 1, f"cannot be read as CSV ({error})"
+
+
+def _columns(name: str, headers: list[str]) -> dict[str, str]:
     """Header to field name, or to ``attr:`` plus the header for attributes."""
     columns = {}
     for header in headers:
@@ -130,7 +153,7 @@ def _columns(path: Path, headers: list[str]) -> dict[str, str]:
         columns[header] = FIELD_OF_HEADER.get(key, "attr:" + header.strip())
     if "email" not in columns.values():
         raise DirectoryError(
-            f"{path.name} has no e-mail column; add a column named 'email' "
+            f"{name} has no e-mail column; add a column named 'email' "
             "(or Salesforce's 'Email')."
         )
     return columns
@@ -192,11 +215,15 @@ def import_people(
             continue
         first_line_of[row.email] = row.line
 
-        with transaction.atomic():
-            member, outcome = _upsert_member(portal, row, result)
-            if group is not None:
-                # add() skips existing pairs, so a re-run sends no signal.
-                group.members.add(member)
+        try:
+            with transaction.atomic():
+                member, outcome = _upsert_member(portal, row, result)
+                if group is not None:
+                    # add() skips existing pairs, so a re-run sends no signal.
+                    group.members.add(member)
+        except RowError as error:
+            result.errors.append((row.line, str(error)))
+            continue
         getattr(result, outcome).append(member)
 
     logger.info(
@@ -212,7 +239,9 @@ def import_people(
 def _upsert_member(
     portal: Portal, row: PersonRow, result: PeopleImport
 ) -> tuple[Member, str]:
-    account = _account_for(portal.organization, row, result)
+    account, is_new = account_for(portal.organization, row.account, row.account_crm_id)
+    if is_new and account is not None:
+        result.accounts_created.append(account)
     wanted: dict[str, object] = dict(row.fields)
     if account is not None:
         wanted["account"] = account
@@ -237,31 +266,105 @@ def _upsert_member(
     return member, "updated"
 
 
-def _account_for(
-    organization: Organization, row: PersonRow, result: PeopleImport
+def known_account(
+    organization: Organization, name: str, crm_id: str = ""
 ) -> Account | None:
-    """The row's account by CRM id or name, made when the organization lacks it."""
-    if not (row.account or row.account_crm_id):
+    """The organization's account of this CRM id or name, if there is one."""
+    if not (name or crm_id):
         return None
-
-    accounts = Account.objects.filter(organization=organization)
     match = Q()
-    if row.account_crm_id:
-        match |= Q(crm_id=row.account_crm_id)
-    if row.account:
-        match |= Q(name__iexact=row.account) | Q(crm_id=row.account)
-    account = accounts.filter(match).order_by("pk").first()
+    if crm_id:
+        match |= Q(crm_id=crm_id)
+    if name:
+        match |= Q(name__iexact=name) | Q(crm_id=name)
+    return (
+        Account.objects.filter(organization=organization)
+        .filter(match)
+        .order_by("pk")
+        .first()
+    )
+
+
+def account_for(
+    organization: Organization, name: str, crm_id: str = ""
+) -> tuple[Account | None, bool]:
+    """The account by CRM id or name, made when new; and whether it was made.
+
+    An organization that requires known accounts gets a ``RowError`` instead.
+    """
+    if not (name or crm_id):
+        return None, False
+    account = known_account(organization, name, crm_id)
     if account is not None:
-        return account
+        return account, False
+    if organization.accounts_must_be_known:
+        raise RowError(f"names the unknown account {name or crm_id!r}")
 
     # A bare CRM id names the account until the CRM import gives its name.
     account = Account.objects.create(
-        organization=organization,
-        name=row.account or row.account_crm_id,
-        crm_id=row.account_crm_id,
+        organization=organization, name=name or crm_id, crm_id=crm_id
     )
-    result.accounts_created.append(account)
-    return account
+    return account, True
+
+
+@dataclass
+class PlannedRow:
+    """One row of an import as it will be made, or why it will not."""
+
+    line: int
+    email: str
+    outcome: str
+    reason: str = ""
+    row: PersonRow | None = None
+    account: str = ""
+    account_is_new: bool = False
+
+    @property
+    def is_bad(self) -> bool:
+        return self.outcome == "bad"
+
+
+def preview_people(
+    portal: Portal, rows: Iterable[PersonRow | tuple[int, str]]
+) -> list[PlannedRow]:
+    """What ``import_people`` would do with each row, changing nothing."""
+    existing = {
+        email.lower()
+        for email in Member.objects.filter(portal=portal).values_list(
+            "email", flat=True
+        )
+    }
+    first_line_of: dict[str, int] = {}
+    planned = []
+    for row in rows:
+        if isinstance(row, tuple):
+            planned.append(PlannedRow(row[0], "", "bad", row[1]))
+            continue
+        if row.email in first_line_of:
+            reason = f"repeats {row.email} of line {first_line_of[row.email]}"
+            planned.append(PlannedRow(row.line, row.email, "bad", reason))
+            continue
+        first_line_of[row.email] = row.line
+        planned.append(_planned(portal, row, row.email in existing))
+    return planned
+
+
+def _planned(portal: Portal, row: PersonRow, exists: bool) -> PlannedRow:
+    outcome = "existing member" if exists else "new member"
+    plan = PlannedRow(row.line, row.email, outcome, row=row)
+    if not (row.account or row.account_crm_id):
+        return plan
+
+    account = known_account(portal.organization, row.account, row.account_crm_id)
+    if account is not None:
+        plan.account = account.name
+    elif portal.organization.accounts_must_be_known:
+        plan.outcome = "bad"
+        plan.reason = f"names the unknown account {row.account or row.account_crm_id!r}"
+    else:
+        plan.account = row.account or row.account_crm_id
+        plan.account_is_new = True
+    return plan
 
 
 def find_or_create_group(portal: Portal, name: str) -> SharingGroup:
@@ -269,75 +372,3 @@ def find_or_create_group(portal: Portal, name: str) -> SharingGroup:
     wanted = " ".join(name.split())
     group = SharingGroup.objects.filter(portal=portal, name__iexact=wanted).first()
     return group or create_group(portal, wanted)
-
-
-# Makes the address of the password page from a user's id and token.
-LinkMaker = Callable[[str, str], str]
-
-
-@dataclass
-class Invitation:
-    member: Member
-    link: str
-
-
-def invite_members(
-    members: Iterable[Member], link_for: LinkMaker, **mail_options: Any
-) -> list[Invitation]:
-    """Give each member without a login one, and mail a link to set a password.
-
-    Members who can already sign in are left alone, so inviting twice sends
-    nothing the second time; a member whose e-mail already signs in to
-    another portal is linked to that login without a mail.
-    """
-    invitations = []
-    for member in members:
-        if member.user_id is not None:
-            continue
-        user, is_new = _user_for(member)
-        if not is_new:
-            continue
-        link = link_for(
-            urlsafe_base64_encode(force_bytes(user.pk)),
-            default_token_generator.make_token(user),
-        )
-        _send_invitation(member, link, **mail_options)
-        invitations.append(Invitation(member, link))
-    return invitations
-
-
-def _user_for(member: Member) -> tuple[Any, bool]:
-    """The login of the member's e-mail; a new one cannot sign in until invited."""
-    user_model = get_user_model()
-    user = user_model.objects.filter(username__iexact=member.email).first()
-    is_new = user is None
-    if user is None:
-        user = user_model(
-            username=member.email,
-            email=member.email,
-            first_name=member.first_name,
-            last_name=member.last_name,
-        )
-        user.set_unusable_password()
-        user.save()
-    member.user = user
-    member.save(update_fields=["user"])
-    return user, is_new
-
-
-def _send_invitation(member: Member, link: str, **mail_options: Any) -> None:
-    portal = member.portal
-    greeting = f"Hello {member.first_name}," if member.first_name else "Hello,"
-    body = (
-        f"{greeting}\n\n"
-        f"You have been invited to {portal.name} of {portal.organization.name}.\n"
-        f"Choose your password here to sign in:\n\n{link}\n\n"
-        f"Your login is {member.email}.\n"
-    )
-    send_mail(
-        subject=f"Your invitation to {portal.name}",
-        message=body,
-        from_email=None,
-        recipient_list=[member.email],
-        **mail_options,
-    )

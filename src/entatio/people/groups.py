@@ -33,6 +33,24 @@ def create_group(
     return group
 
 
+def rename_group(group: SharingGroup, name: str) -> SharingGroup:
+    """Give the group a new name that no other group of its portal has."""
+    name = " ".join(name.split())[:200]
+    if not name:
+        raise GroupError("Give the group a name.")
+    taken = SharingGroup.objects.filter(portal_id=group.portal_id, name__iexact=name)
+    if taken.exclude(pk=group.pk).exists():
+        raise GroupError(f"Another group is called “{name}”; pick another name.")
+
+    group.name = name
+    try:
+        with transaction.atomic():
+            group.save(update_fields=["name"])
+    except IntegrityError as error:
+        raise GroupError(f"A group named “{name}” was just created.") from error
+    return group
+
+
 def add_members(group: SharingGroup, members: Iterable[Member]) -> int:
     """Add members of the group's own portal; returns how many were given."""
     members = list(members)
@@ -43,4 +61,5 @@ def add_members(group: SharingGroup, members: Iterable[Member]) -> int:
 
 
 def remove_members(group: SharingGroup, members: Iterable[Member]) -> None:
+    """Take members out; engagement archives their records on the signal."""
     group.members.remove(*members)

@@ -1,5 +1,7 @@
 """Who may see what: organizations, their portals, members and groups."""
 
+from datetime import datetime
+
 from django.conf import settings
 from django.db import models
 
@@ -16,6 +18,10 @@ class Organization(models.Model):
         help_text="Raw events older than this are deleted; empty keeps them all.",
     )
     events_purged_before = models.DateTimeField(null=True, blank=True, editable=False)
+    accounts_must_be_known = models.BooleanField(
+        default=False,
+        help_text="Invitations and imports refuse people of accounts not yet known.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
@@ -142,3 +148,122 @@ class SharingGroup(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Invitation(models.Model):
+    """A single-use, expiring link that gives a member their login."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        ACCEPTED = "accepted", "Accepted"
+        EXPIRED = "expired", "Expired"
+        REVOKED = "revoked", "Revoked"
+
+    portal = models.ForeignKey(
+        Portal, on_delete=models.CASCADE, related_name="invitations"
+    )
+    member = models.ForeignKey(
+        Member, on_delete=models.CASCADE, related_name="invitations"
+    )
+    # Only a digest is kept, so a copy of the database opens no portal.
+    token_digest = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(
+        Member,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="invitations_sent",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField()
+    send_count = models.PositiveIntegerField(default=1)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["portal", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"Invitation of {self.member.email}"
+
+    def status_at(self, now: datetime) -> str:
+        if self.accepted_at is not None:
+            return self.Status.ACCEPTED
+        if self.revoked_at is not None:
+            return self.Status.REVOKED
+        if self.expires_at <= now:
+            return self.Status.EXPIRED
+        return self.Status.PENDING
+
+
+class SignupForm(models.Model):
+    """A public link where people join a portal, or one of its groups."""
+
+    class Field(models.TextChoices):
+        NAME = "name", "Name"
+        COMPANY = "company", "Company"
+        ROLE = "role", "Role"
+        TITLE = "title", "Title"
+        REGION = "region", "Region"
+
+    portal = models.ForeignKey(
+        Portal, on_delete=models.CASCADE, related_name="signup_forms"
+    )
+    group = models.ForeignKey(
+        SharingGroup,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="signup_forms",
+    )
+    key = models.CharField(max_length=32, unique=True)
+    title = models.CharField(max_length=200)
+    fields = models.JSONField(default=list, blank=True)
+    questions = models.JSONField(default=list, blank=True)
+    allowed_domains = models.JSONField(default=list, blank=True)
+    denied_domains = models.JSONField(default=list, blank=True)
+    needs_approval = models.BooleanField(default=False)
+    is_open = models.BooleanField(default=True)
+    created_by = models.ForeignKey(
+        Member, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Signup(models.Model):
+    """One person's answers to a sign-up form, from sent to a member."""
+
+    class Status(models.TextChoices):
+        UNVERIFIED = "unverified", "Waiting for e-mail verification"
+        AWAITING_APPROVAL = "awaiting", "Waiting for approval"
+        JOINED = "joined", "Joined"
+        REJECTED = "rejected", "Rejected"
+
+    form = models.ForeignKey(
+        SignupForm, on_delete=models.CASCADE, related_name="signups"
+    )
+    email = models.EmailField()
+    answers = models.JSONField(default=dict, blank=True)
+    # A hash as made for users; the login is made only once the address is
+    # verified, so nobody can hold an address they cannot read.
+    password_hash = models.CharField(max_length=128)
+    status = models.CharField(max_length=20, choices=Status, default=Status.UNVERIFIED)
+    member = models.ForeignKey(
+        Member, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        Member, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        indexes = [models.Index(fields=["form", "status"])]
+
+    def __str__(self) -> str:
+        return f"Sign-up of {self.email}"

@@ -1,19 +1,21 @@
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
-from entatio.web.views import editor, engagement, library, sharing, upload, viewer
+from entatio.web.views import (
+    editor,
+    engagement,
+    library,
+    sharing,
+    signup,
+    upload,
+    viewer,
+)
 
 PRESENTATION = "presentations/<int:presentation_id>/"
 SLIDE_IN_PRESENTATION = PRESENTATION + "slides/<int:slide_id>/"
 
 urlpatterns = [
-    path(
-        "login/",
-        auth_views.LoginView.as_view(
-            template_name="web/login.html", redirect_authenticated_user=True
-        ),
-        name="login",
-    ),
+    path("login/", signup.RateLimitedLoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", library.library, name="library"),
     path("portal/", library.switch_portal, name="switch_portal"),
@@ -72,4 +74,5 @@ urlpatterns = [
         {"part": "media"},
         name="slide_media",
     ),
+    path("", include("entatio.web.people_urls")),
 ]
