@@ -5,6 +5,7 @@ from entatio.web.views import (
     editor,
     engagement,
     library,
+    media,
     sharing,
     signup,
     upload,
@@ -68,11 +69,11 @@ urlpatterns = [
         {"part": "thumbnail"},
         name="slide_thumbnail",
     ),
+    path("slides/<int:slide_id>/media/", media.slide_media, name="slide_media"),
     path(
-        "slides/<int:slide_id>/media/",
-        viewer.slide_file,
-        {"part": "media"},
-        name="slide_media",
+        "slides/<int:slide_id>/page/<path:path>",
+        media.slide_page,
+        name="slide_page",
     ),
     path("", include("entatio.web.people_urls")),
 ]

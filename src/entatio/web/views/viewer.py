@@ -25,15 +25,28 @@ from entatio.engagement.access import (
     visible_slides,
 )
 from entatio.engagement.events import record_events
+from entatio.engagement.visits import continue_visit
 from entatio.library.editing import shown_slides
 from entatio.library.models import PresentationSlide, Slide
 from entatio.people.models import Member
+from entatio.web.cards import card_html
 from entatio.web.members import member_endpoint, member_page, page_context
-from entatio.engagement.visits import continue_visit
+from entatio.web.views.media import page_url
 
-# The viewer only reports on-screen time; other verbs come from other faces.
-VIEWER_VERBS = frozenset({"viewed"})
-VIEWER_FIELDS = ("id", "slide", "presentation", "verb", "at", "duration_ms", "visit")
+# The viewer reports on-screen time, time a video played (with the furthest
+# point reached) and steps into an interactive slide; other verbs come from
+# other faces.
+VIEWER_VERBS = frozenset({"viewed", "watched", "interacted"})
+VIEWER_FIELDS = (
+    "id",
+    "slide",
+    "presentation",
+    "verb",
+    "at",
+    "duration_ms",
+    "visit",
+    "furthest_ms",
+)
 MAX_BATCH = 500
 SLIDE_FILE_CACHE = "private, max-age=3600"
 
@@ -89,8 +102,10 @@ def slide_data(slide: Slide) -> dict[str, Any]:
         "title": slide.title,
         "description": slide.description,
         "text": slide.text if slide.kind == Slide.Kind.TEXT else "",
+        "html": card_html(slide.text) if slide.kind == Slide.Kind.TEXT else "",
         "image": reverse("slide_image", args=[slide.pk]) if slide.image else "",
         "media": reverse("slide_media", args=[slide.pk]) if slide.media else "",
+        "page": page_url(slide) if is_page(slide) else "",
         "width": slide.width,
         "height": slide.height,
     }
@@ -135,8 +150,13 @@ def viewer_event(item: Any) -> dict[str, Any]:
     if not isinstance(item, dict):
         raise BadBatch("Every event must be a JSON object.")
     if item.get("verb") not in VIEWER_VERBS:
-        raise BadBatch("The viewer sends only 'viewed' events.")
+        raise BadBatch(
+            "The viewer sends only 'viewed', 'watched' and 'interacted' events."
+        )
     event = {key: item[key] for key in VIEWER_FIELDS if key in item}
+    furthest = event.get("furthest_ms", 0)
+    if not isinstance(furthest, int) or isinstance(furthest, bool) or furthest < 0:
+        raise BadBatch("'furthest_ms' must be a whole number of milliseconds.")
     for key in ("slide", "presentation"):
         if not isinstance(event.get(key), int) or isinstance(event[key], bool):
             raise BadBatch(f"Every event must name its {key} by id.")
@@ -187,6 +207,10 @@ def slide_file(
     # this site: the sandbox gives it an origin of its own.
     response["Content-Security-Policy"] = "sandbox allow-scripts"
     return response
+
+
+def is_page(slide: Slide) -> bool:
+    return slide.kind == Slide.Kind.HTML and bool(slide.media)
 
 
 def stored_name(slide: Slide, part: str) -> str:

@@ -5,6 +5,12 @@
 // stretch becomes a "viewed" event with an id made here, kept in
 // localStorage until the server has answered for it, so a lost request is
 // simply sent again and the server stores each id once.
+//
+// A video slide reports the seconds it actually played and the furthest
+// point reached as "watched" events; while it plays, that time is the
+// slide's on-screen time, so the "viewed" clock waits. Stepping into an
+// interactive (HTML) slide is reported as an "interacted" event: its own
+// clicks and keys stay inside its sandbox, but the page sees its focus.
 (function () {
   "use strict";
 
@@ -36,7 +42,9 @@
   let pendingMs = 0;
 
   function onScreen() {
-    return document.visibilityState === "visible" && document.hasFocus();
+    return (
+      document.visibilityState === "visible" && document.hasFocus() && !playing()
+    );
   }
 
   // Add the time since the last call to the current slide, if it counted.
@@ -59,19 +67,103 @@
 
   function takeEvent() {
     settle();
+    takeWatched();
     const ms = Math.round(pendingMs);
     pendingMs = 0;
     if (ms <= 0) return;
-    enqueue({
-      id: newId(),
-      slide: slides[index].id,
-      presentation: config.presentation,
-      verb: "viewed",
-      at: new Date().toISOString(),
-      duration_ms: ms,
-      visit: visit,
+    enqueue(event("viewed", { duration_ms: ms }));
+  }
+
+  function event(verb, fields) {
+    return Object.assign(
+      {
+        id: newId(),
+        slide: slides[index].id,
+        presentation: config.presentation,
+        verb: verb,
+        at: new Date().toISOString(),
+        duration_ms: 0,
+        visit: visit,
+      },
+      fields
+    );
+  }
+
+  // --- Watched time of a video slide --------------------------------------
+
+  // The video on the stage, its played time not yet reported, the furthest
+  // point it reached, and where it stood at the last look.
+  let video = null;
+  let playedMs = 0;
+  let furthestMs = 0;
+  let lastTime = 0;
+  // A jump larger than this between two looks is a seek, not playing.
+  const MAX_STEP_S = 1.5;
+
+  function playing() {
+    return Boolean(video && !video.paused && !video.ended);
+  }
+
+  function watch(element) {
+    video = element;
+    playedMs = 0;
+    furthestMs = 0;
+    lastTime = 0;
+    ["timeupdate", "pause", "ended"].forEach(function (name) {
+      element.addEventListener(name, lookAtVideo);
+    });
+    element.addEventListener("seeking", function () {
+      lastTime = element.currentTime;
+    });
+    element.addEventListener("play", function () {
+      // The viewed clock stops here; what it had counted so far is kept.
+      settle();
+      lastTime = element.currentTime;
+      noteInput();
+    });
+    ["pause", "ended"].forEach(function (name) {
+      element.addEventListener(name, function () {
+        takeEvent();
+        send();
+      });
     });
   }
+
+  function lookAtVideo() {
+    if (!video) return;
+    const now = video.currentTime;
+    const step = now - lastTime;
+    const visible = document.visibilityState === "visible";
+    if (step > 0 && step <= MAX_STEP_S * video.playbackRate && visible) {
+      playedMs += step * 1000;
+      furthestMs = Math.max(furthestMs, now * 1000);
+    }
+    lastTime = now;
+  }
+
+  function takeWatched() {
+    if (!video) return;
+    lookAtVideo();
+    const ms = Math.round(playedMs);
+    playedMs = 0;
+    if (ms <= 0) return;
+    enqueue(
+      event("watched", { duration_ms: ms, furthest_ms: Math.round(furthestMs) })
+    );
+  }
+
+  // --- Interactive slides --------------------------------------------------
+
+  // Focus moving into the slide's frame is the one sign of use the page can
+  // see; it also counts as input, since the frame's own input is hidden.
+  window.addEventListener("blur", function () {
+    const active = document.activeElement;
+    if (active && active.tagName === "IFRAME" && stage.contains(active)) {
+      noteInput();
+      enqueue(event("interacted", {}));
+      send();
+    }
+  });
 
   function newId() {
     if (crypto.randomUUID) return crypto.randomUUID();
@@ -202,6 +294,7 @@
   function show(target) {
     if (target < 0 || target >= slides.length || target === index) return;
     takeEvent();
+    video = null;
     index = target;
     render();
     history.replaceState(null, "", "?slide=" + (index + 1));
@@ -221,19 +314,27 @@
 
   function stageContent(slide) {
     if (slide.kind === "video" && slide.media) {
-      const video = document.createElement("video");
-      video.controls = true;
-      video.preload = "metadata";
-      video.src = slide.media;
-      if (slide.image) video.poster = slide.image;
-      return video;
+      const player = document.createElement("video");
+      player.controls = true;
+      player.preload = "metadata";
+      player.src = slide.media;
+      if (slide.image) player.poster = slide.image;
+      watch(player);
+      return player;
     }
-    if (slide.kind === "html" && slide.media) {
+    if (slide.kind === "html" && slide.page) {
       const frame = document.createElement("iframe");
       frame.setAttribute("sandbox", "allow-scripts");
-      frame.src = slide.media;
+      frame.src = slide.page;
       frame.title = slide.title || "Slide";
       return frame;
+    }
+    if (slide.kind === "text" && slide.html) {
+      const card = document.createElement("div");
+      card.className = "text-card markdown";
+      // Made and sanitized by the server from the card's Markdown.
+      card.innerHTML = slide.html;
+      return card;
     }
     if (slide.image) {
       const image = document.createElement("img");
@@ -327,6 +428,8 @@
     send();
   }, FLUSH_EVERY_MS);
 
+  const firstVideo = stage.querySelector("video");
+  if (firstVideo) watch(firstVideo);
   preload(index + 1);
   send();
 })();
