@@ -25,7 +25,6 @@ from simple_salesforce.exceptions import (
     SalesforceExpiredSession,
     SalesforceGeneralError,
     SalesforceMalformedRequest,
-    SalesforceRefusedRequest,
 )
 
 from entatio.crm.auth import AuthenticationFailed, request_access_token
@@ -252,14 +251,11 @@ def classify(error: Exception, what: str) -> Exception:
         return SalesforceUnavailable(f"{what}: {type(error).__name__}")
     if isinstance(error, SalesforceGeneralError) and error.status >= 500:
         return SalesforceUnavailable(f"{what}: HTTP {error.status}")
-    limited = isinstance(error, SalesforceRefusedRequest | SalesforceGeneralError) and (
-        _error_codes(error) & LIMIT_CODES or error.status == 429
-    )
-    if limited:
+    if not isinstance(error, SalesforceError):
+        return SalesforceRejected(f"{what}: {type(error).__name__}: {error}")
+    if _error_codes(error) & LIMIT_CODES or error.status == 429:
         return SalesforceLimitReached(f"{what}: {error_text(error)}")
-    if isinstance(error, SalesforceError):
-        return SalesforceRejected(f"{what}: HTTP {error.status}: {error_text(error)}")
-    return SalesforceRejected(f"{what}: {type(error).__name__}: {error}")
+    return SalesforceRejected(f"{what}: HTTP {error.status}: {error_text(error)}")
 
 
 def _error_codes(error: SalesforceError) -> set[str]:
