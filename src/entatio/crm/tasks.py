@@ -105,3 +105,11 @@ def _enqueue_link(
     ).update(next_run_at=run_after)
     if updated:
         scheduled_sync_task.using(run_after=run_after).enqueue(organization.pk, chain)
+
+
+def ensure_schedules() -> int:
+    """Start the schedule of every connected organization; for server start."""
+    return sum(
+        ensure_sync_scheduled(organization)
+        for organization in Organization.objects.order_by("pk")
+    )
