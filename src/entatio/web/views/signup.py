@@ -177,6 +177,8 @@ def render_signup_forms(
         signup_forms=[(f, links[f.pk]) for f in portal_forms],
         awaiting=awaiting,
         form=form,
+        field_choices=SignupForm.Field.choices,
+        groups=SharingGroup.objects.filter(portal_id=member.portal_id).order_by("name"),
     )
     return render(request, "web/signup_forms.html", context, status=status)
 
