@@ -1,5 +1,6 @@
 """The command line, called in-process through its console entry point."""
 
+import argparse
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -8,6 +9,7 @@ from pathlib import Path
 import pytest
 from django.core.files.base import ContentFile
 
+from entatio.cli.commands import build_parser, handler_of
 from entatio.cli.main import main
 from entatio.engagement.models import ActivityRecord, Event
 from entatio.library.models import Presentation, PresentationSlide, Slide
@@ -311,3 +313,29 @@ def test_people_import_invites_new_members_once(capsys, portal, tmp_path, mailou
     assert "http://localhost:8000/invitation/" in message.body
     # The login is made when the invitation is accepted, not before.
     assert Member.objects.get(email="ada@globex.test").user is None
+
+
+def leaf_commands(parser, prefix=()):
+    """Every runnable command: its words and its own parser."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield from leaf_commands(sub, (*prefix, name))
+    if parser.get_default("handler"):
+        yield prefix, parser
+
+
+def test_every_command_has_a_handler_that_takes_json():
+    commands = dict(leaf_commands(build_parser()))
+
+    assert {" ".join(words) for words in commands} >= {
+        "serve", "demo", "import", "presentations", "slides", "people import",
+        "share", "records", "events load", "crm import", "crm sync",
+        "insights cube", "insights sales", "insights topics", "insights discover",
+        "insights flow",
+    }  # fmt: skip
+    for words, parser in commands.items():
+        arguments = argparse.Namespace(handler=parser.get_default("handler"))
+        assert callable(handler_of(arguments)), words
+        takes_json = "--json" in parser._option_string_actions
+        assert takes_json is (words != ("serve",)), words

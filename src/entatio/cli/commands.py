@@ -99,8 +99,29 @@ def build_parser() -> argparse.ArgumentParser:
     _add_portal(load)
     _add_json(load)
 
+    _add_crm(commands)
     _add_insights(commands)
     return parser
+
+
+def _add_crm(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    crm = commands.add_parser("crm", help="accounts, contacts and sales from the CRM")
+    crm_commands = crm.add_subparsers(
+        dest="crm_command", metavar="COMMAND", required=True
+    )
+
+    imports = _command(
+        crm_commands, "import", "crm:import_crm", "import Salesforce CSV exports"
+    )
+    imports.add_argument("--accounts", metavar="A.csv", help="Account export")
+    imports.add_argument("--contacts", metavar="C.csv", help="Contact export")
+    imports.add_argument("--opportunities", metavar="O.csv", help="Opportunity export")
+
+    sync = _command(crm_commands, "sync", "crm:sync", "sync with Salesforce now")
+
+    for command in (imports, sync):
+        _add_portal(command)
+        _add_json(command)
 
 
 def _add_insights(
