@@ -2,10 +2,12 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from entatio.web.views import (
+    assembly,
     editor,
     engagement,
     library,
     media,
+    search,
     sharing,
     signup,
     upload,
@@ -34,6 +36,16 @@ urlpatterns = [
     path(SLIDE_IN_PRESENTATION, editor.edit_slide, name="edit_slide"),
     path(SLIDE_IN_PRESENTATION + "hidden/", editor.hide_slide, name="hide_slide"),
     path(SLIDE_IN_PRESENTATION + "move/", editor.move_slide, name="move_slide"),
+    path("search/", search.search, name="search"),
+    path(PRESENTATION + "insert/", assembly.picker, name="slide_picker"),
+    path(PRESENTATION + "insert/add/", assembly.insert, name="insert_slides"),
+    path(PRESENTATION + "cards/", assembly.add_card, name="add_text_card"),
+    path(PRESENTATION + "origins/", assembly.origins, name="slide_origins"),
+    path(SLIDE_IN_PRESENTATION + "remove/", assembly.remove, name="remove_slide"),
+    path(SLIDE_IN_PRESENTATION + "replace/", assembly.replace, name="replace_slide"),
+    path(SLIDE_IN_PRESENTATION + "copy/", assembly.copy_page, name="copy_slide_page"),
+    path(SLIDE_IN_PRESENTATION + "copy/make/", assembly.copy, name="copy_slide"),
+    path(SLIDE_IN_PRESENTATION + "card/", assembly.edit_card, name="edit_text_card"),
     path(PRESENTATION + "share/", sharing.share, name="share"),
     path(
         PRESENTATION + "share/group/",
