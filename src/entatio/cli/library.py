@@ -14,6 +14,7 @@ from entatio.cli.output import (
     print_json,
     print_table,
 )
+from entatio.engagement.models import Share
 from entatio.ingest.imports import (
     ImportRefused,
     ProgressCallback,
@@ -80,8 +81,6 @@ def presentation_summary(
 
 
 def _shared_groups(presentation_ids: list[int]) -> dict[int, list[str]]:
-    from entatio.engagement.models import Share
-
     groups: dict[int, list[str]] = {}
     shares = (
         Share.objects.filter(
