@@ -104,7 +104,7 @@ CASES = {
         "post",
         lambda ctx: reverse("new_signup_form"),
         AUTHOR_CHANGE_ANY_PORTAL,
-        data=lambda ctx: {"title": f"Join, by {ctx.persona}", "fields": ["name"]},
+        data=lambda ctx: {"title": f"Join, by {ctx.persona}", "asks": ["name"]},
     ),
     "decide a sign-up": Case(
         "post",

@@ -11,7 +11,7 @@ def memberships_of(user: AbstractBaseUser | AnonymousUser) -> list[Member]:
     if not user.is_authenticated:
         return []
     return list(
-        Member.objects.filter(user=user)
+        Member.objects.filter(user_id=user.pk)
         .select_related("portal", "portal__organization")
         .order_by("portal_id")
     )
@@ -25,7 +25,7 @@ def member_in_portal(
     if not user.is_authenticated:
         raise Http404("No such portal")
     member = (
-        Member.objects.filter(user=user, portal_id=portal_id)
+        Member.objects.filter(user_id=user.pk, portal_id=portal_id)
         .select_related("portal", "portal__organization")
         .first()
     )

@@ -13,7 +13,7 @@ import csv
 import io
 import logging
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
@@ -143,7 +143,7 @@ def read_people_rows(
         yield line + 1, f"cannot be read as CSV ({error})"
 
 
-def _columns(name: str, headers: list[str]) -> dict[str, str]:
+def _columns(name: str, headers: Sequence[str]) -> dict[str, str]:
     """Header to field name, or to ``attr:`` plus the header for attributes."""
     columns = {}
     for header in headers:

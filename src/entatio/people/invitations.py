@@ -45,7 +45,8 @@ class SentInvitation:
 
 
 def valid_for() -> timedelta:
-    return timedelta(days=settings.ENTATIO.get("INVITATION_DAYS", DEFAULT_VALID_DAYS))
+    days: Any = settings.ENTATIO.get("INVITATION_DAYS", DEFAULT_VALID_DAYS)
+    return timedelta(days=int(days))
 
 
 def invitation_link(token: str) -> str:
@@ -187,7 +188,7 @@ def accept_invitation(token: str, password: str | None = None) -> Member:
 
         member = invitation.member
         user = existing_login(member.email) or _new_login(member, password)
-        member.user = user
+        member.user_id = user.pk
         member.save(update_fields=["user"])
         locked.accepted_at = timezone.now()
         locked.save(update_fields=["accepted_at"])

@@ -16,7 +16,7 @@ logger = logging.getLogger(__name__)
 
 def public_link(path: str) -> str:
     """An absolute address of this installation, for links in messages."""
-    return settings.ENTATIO["PUBLIC_URL"].rstrip("/") + path
+    return str(settings.ENTATIO["PUBLIC_URL"]).rstrip("/") + path
 
 
 def send_message(

@@ -134,9 +134,7 @@ def _mail_verification(signup: Signup) -> None:
 def verify_signup(token: str) -> Signup:
     """Mark the address verified; the person joins unless approval is needed."""
     try:
-        pk, email = signing.loads(
-            token, salt=VERIFY_SALT, max_age=VERIFY_VALID.total_seconds()
-        )
+        pk, email = signing.loads(token, salt=VERIFY_SALT, max_age=VERIFY_VALID)
     except signing.SignatureExpired as error:
         raise SignupError("This link has expired; sign up again.") from error
     except (signing.BadSignature, ValueError, TypeError) as error:
@@ -203,9 +201,9 @@ def _join(signup: Signup) -> Member:
         portal_id=form.portal_id, email=signup.email
     )
     _fill_member(member, form, signup.answers)
-    member.user = user
+    member.user_id = user.pk
     member.save()
-    if form.group_id is not None:
+    if form.group is not None:
         form.group.members.add(member)
 
     signup.member = member

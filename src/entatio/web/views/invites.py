@@ -214,13 +214,16 @@ def accept(request: HttpRequest, token: str) -> HttpResponse:
     try:
         invitation = invitation_of_token(token)
     except InvitationError as error:
-        context = {"problem": str(error)}
-        return render(request, "web/invitation_unusable.html", context, status=410)
+        return _unusable(request, error)
 
     email = invitation.member.email
     has_login = existing_login(email) is not None
     form = AcceptForm(request.POST or None)
-    context = {"invitation": invitation, "has_login": has_login, "form": form}
+    context: dict[str, Any] = {
+        "invitation": invitation,
+        "has_login": has_login,
+        "form": form,
+    }
     if request.method == "GET" or not form.is_valid():
         return render(request, "web/accept_invitation.html", context)
 
@@ -230,9 +233,13 @@ def accept(request: HttpRequest, token: str) -> HttpResponse:
     try:
         joined = accept_invitation(token, password or None)
     except InvitationError as error:
-        context = {"problem": str(error)}
-        return render(request, "web/invitation_unusable.html", context, status=410)
+        return _unusable(request, error)
     return _welcome(request, joined, has_login)
+
+
+def _unusable(request: HttpRequest, error: InvitationError) -> HttpResponse:
+    context = {"problem": str(error)}
+    return render(request, "web/invitation_unusable.html", context, status=410)
 
 
 def _chosen_password(form: AcceptForm, email: str) -> str:

@@ -70,7 +70,8 @@ class RateLimitedLoginView(auth_views.LoginView):
 
 class SignupFormForm(forms.Form):
     title = forms.CharField(max_length=200)
-    fields = forms.MultipleChoiceField(
+    asks = forms.MultipleChoiceField(
+        label="Ask for",
         choices=SignupForm.Field.choices,
         required=False,
         widget=forms.CheckboxSelectMultiple,
@@ -91,7 +92,7 @@ class SignupFormForm(forms.Form):
         data = self.cleaned_data
         return SignupFormSpec(
             title=data["title"],
-            fields=data["fields"],
+            fields=data["asks"],
             questions=data["questions"].splitlines(),
             allowed_domains=domains_of(data["allowed_domains"]),
             denied_domains=domains_of(data["denied_domains"]),
@@ -132,7 +133,7 @@ def entry_form(spec: SignupForm, data: Any = None) -> forms.Form:
 
 def answers_of(spec: SignupForm, form: forms.Form) -> dict[str, str]:
     data = form.cleaned_data
-    answers = {
+    answers: dict[str, str] = {
         name: data[name]
         for name in ("first_name", "last_name", "company", "role", "title", "region")
         if name in data
@@ -266,12 +267,12 @@ def verify(request: HttpRequest, token: str) -> HttpResponseBase:
     try:
         verified = verify_signup(token)
     except SignupError as error:
-        context = {"problem": str(error)}
-        return render(request, "web/invitation_unusable.html", context, status=410)
+        problem = {"problem": str(error)}
+        return render(request, "web/invitation_unusable.html", problem, status=410)
 
     portal = verified.form.portal
     if verified.status != Signup.Status.JOINED:
-        context = {"portal": portal, "email": verified.email}
+        context: dict[str, Any] = {"portal": portal, "email": verified.email}
         return render(request, "web/signup_waiting.html", context)
     assert verified.member is not None and verified.member.user is not None
     user = verified.member.user
