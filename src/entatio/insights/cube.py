@@ -136,6 +136,8 @@ class Prepared:
     copy: ColumnarCopy
     window: Window
     attribute_keys: list[str] = field(default_factory=list)
+    # Derived tables already made on the connection, by name.
+    tables: set[str] = field(default_factory=set)
 
     @property
     def person_fields(self) -> list[str]:

@@ -72,42 +72,26 @@ def account_quarters(prepared: Prepared, topic_id: int, user_type: str) -> pd.Da
     quarters = quarters_of_history(prepared)
     if quarters < 2:
         return pd.DataFrame()
-    params = {
-        "until": prepared.window.until,
-        "quarter": QUARTER.total_seconds(),
-        "quarters": quarters,
-        "topic": topic_id,
-        "user_type": user_type,
-    }
+    _quarter_tables(prepared)
     frame = prepared.connection.execute(
-        f"""
+        """
         WITH accounts_in_scope AS (
             SELECT DISTINCT account_id, "a:segment" || ' / ' || "a:size_band" AS stratum
             FROM scope_members WHERE account_id IS NOT NULL
         ), quarters AS (SELECT range AS ago FROM range($quarters)),
         engaged AS (
-            SELECT DISTINCT sm.account_id,
-                   floor(epoch($until - s.seen_at) / $quarter)::INT AS ago
-            FROM seen s JOIN slide_topics st USING (slide_id)
-                 JOIN scope_members sm USING (member_id)
-            WHERE st.topic_id = $topic AND {column_of("p", "user_type")} = $user_type
-              AND s.seen_at < $until
-        ), won AS (
-            SELECT account_id,
-                   floor(epoch($until - close_date::TIMESTAMPTZ) / $quarter)::INT
-                       AS ago,
-                   sum(amount) AS amount
-            FROM sales WHERE is_won AND close_date::TIMESTAMPTZ < $until
-            GROUP BY ALL
+            SELECT account_id, ago FROM engaged_quarters
+            WHERE topic_id = $topic AND user_type = $user_type
         )
         SELECT a.account_id, a.stratum, q.ago, e.account_id IS NOT NULL AS engaged,
                coalesce(w.amount, 0) AS sales
         FROM accounts_in_scope a CROSS JOIN quarters q
              LEFT JOIN engaged e ON e.account_id = a.account_id AND e.ago = q.ago
-             LEFT JOIN won w ON w.account_id = a.account_id AND w.ago = q.ago
+             LEFT JOIN won_quarters w
+                  ON w.account_id = a.account_id AND w.ago = q.ago
         ORDER BY a.account_id, q.ago DESC
         """,
-        params,
+        {"quarters": quarters, "topic": topic_id, "user_type": user_type},
     ).df()
     # Quarter "ago" 1 is followed by quarter 0, the most recent one.
     frame["next_sales"] = frame.groupby("account_id")["sales"].shift(-1)
@@ -120,6 +104,40 @@ def account_quarters(prepared: Prepared, topic_id: int, user_type: str) -> pd.Da
     frame["following"] = frame["next_sales"] / usual[usual > 0]
     frame["change"] = frame["following"] - frame["current"]
     return frame
+
+
+def _quarter_tables(prepared: Prepared) -> None:
+    """Engaged (account, type, topic, quarter) and won sales per quarter, once.
+
+    Every sales question reads these two small tables instead of the events.
+    """
+    if "won_quarters" in prepared.tables:
+        return
+    params = {"until": prepared.window.until, "quarter": QUARTER.total_seconds()}
+    prepared.connection.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE engaged_quarters AS
+        SELECT DISTINCT sm.account_id, {column_of("p", "user_type")} AS user_type,
+               st.topic_id, floor(epoch($until - s.seen_at) / $quarter)::INT AS ago
+        FROM seen s JOIN slide_topics st USING (slide_id)
+             JOIN scope_members sm USING (member_id)
+        WHERE s.seen_at < $until AND sm.account_id IS NOT NULL
+        """,
+        params,
+    )
+    prepared.connection.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE won_quarters AS
+        SELECT account_id,
+               floor(epoch($until - close_date::TIMESTAMPTZ) / $quarter)::INT
+                   AS ago,
+               sum(amount) AS amount
+        FROM sales WHERE is_won AND close_date::TIMESTAMPTZ < $until
+        GROUP BY ALL
+        """,
+        params,
+    )
+    prepared.tables.add("won_quarters")
 
 
 def compare_sales(
