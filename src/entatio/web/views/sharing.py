@@ -1,5 +1,8 @@
 """Sharing a presentation with the portal's groups, and revoking a share."""
 
+from typing import Any
+
+from django import forms
 from django.contrib import messages
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
@@ -15,8 +18,18 @@ from entatio.engagement.models import Share
 from entatio.library.models import Presentation
 from entatio.people.groups import GroupError, create_group
 from entatio.people.models import Member, SharingGroup
-from entatio.web.forms import NewGroupForm, ShareWithGroupForm, first_error
+from entatio.web.forms import NewGroupForm, first_error
 from entatio.web.members import member_page, page_context
+
+
+class ShareWithGroupsForm(forms.Form):
+    group = forms.ModelMultipleChoiceField(queryset=SharingGroup.objects.none())
+
+    def __init__(self, portal_id: int, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["group"]
+        assert isinstance(field, forms.ModelMultipleChoiceField)
+        field.queryset = SharingGroup.objects.filter(portal_id=portal_id)
 
 
 @require_GET
@@ -68,14 +81,15 @@ def share_with_group(
     request: HttpRequest, member: Member, presentation_id: int
 ) -> HttpResponse:
     presentation = presentation_to_edit(member, presentation_id)
-    form = ShareWithGroupForm(member.portal, request.POST)
+    form = ShareWithGroupsForm(member.portal_id, request.POST)
     if not form.is_valid():
         messages.error(request, first_error(form))
         return redirect("share", presentation.pk)
 
-    group = form.cleaned_data["group"]
-    share_presentation(presentation, group, by=member)
-    messages.success(request, f"Shared with {group.name}.")
+    groups = sorted(form.cleaned_data["group"], key=lambda g: g.name)
+    for group in groups:
+        share_presentation(presentation, group, by=member)
+    messages.success(request, f"Shared with {', '.join(g.name for g in groups)}.")
     return redirect("share", presentation.pk)
 
 
