@@ -67,3 +67,23 @@ def test_an_author_adds_a_goal(author, portal):
         f"/insights/{portal.pk}/goals/", {"name": "x", "target": "2", "due": "x"}
     )
     assert bad.status_code == 400
+
+
+def test_an_author_renames_a_topic_and_tags_a_slide(author, portal, org):
+    from entatio.insights.models import SlideTopic, Topic
+    from entatio.library.models import Slide
+
+    topic = Topic.objects.create(organization=org, label="Versioning")
+    slide = Slide.objects.create(portal=portal, title="Branches")
+    client = _client(author)
+    url = f"/insights/{portal.pk}/market/"
+
+    rename = {"action": "rename", "topic": topic.pk, "label": "Version control"}
+    assert client.post(url, rename).status_code == 302
+    tag = {"action": "tag", "topic": topic.pk, "slide": slide.pk}
+    assert client.post(url, tag).status_code == 302
+    topic.refresh_from_db()
+    assert (topic.label, topic.label_edited) == ("Version control", True)
+    made = SlideTopic.objects.get(slide=slide)
+    assert (made.origin, made.tagged_by) == ("author", author)
+    assert client.post(url, {"action": "tag", "topic": 999}).status_code == 400

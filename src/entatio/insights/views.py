@@ -17,7 +17,7 @@ from django.shortcuts import redirect, render
 from django.utils.safestring import SafeString, mark_safe
 
 from entatio.insights.charts import bar_chart, flow_diagram, line_chart
-from entatio.insights.columnar import copy_for
+from entatio.insights.columnar import copy_for, write_copy
 from entatio.insights.cube import (
     ACCOUNT_FIELDS,
     ALL_TOPICS,
@@ -31,9 +31,11 @@ from entatio.insights.discovery import discover
 from entatio.insights.flow import knowledge_flow
 from entatio.insights.goals import GoalError, check_goal, goal_status
 from entatio.insights.market import market_view
-from entatio.insights.models import Goal
+from entatio.insights.models import Goal, Topic
 from entatio.insights.risk import accounts_at_risk
 from entatio.insights.sales import account_months, monthly_totals
+from entatio.insights.topics import TopicError, rename_topic, suggest_topics, tag_slide
+from entatio.library.models import Slide
 from entatio.people.access import member_in_portal
 from entatio.people.models import Member
 
@@ -82,6 +84,8 @@ def insights_page(request: HttpRequest, portal_id: int, name: str) -> HttpRespon
     organization = member.portal.organization
     if name == "goals" and request.method == "POST":
         return _add_goal(request, member)
+    if name == "market" and request.method == "POST":
+        return _edit_topics(request, member)
 
     copy = copy_for(organization, max_age=COPY_MAX_AGE)
     prepared = prepare(copy, portal_ids=scope_of(member))
@@ -168,7 +172,7 @@ def _market(prepared: Prepared, request: HttpRequest, member: Member) -> Page:
         for r in view[f"{kind}s"]
     ]  # fmt: skip
     chart = line_chart({t["name"]: t["weekly_visits"] for t in view["topics"]})
-    return Page(columns, rows, chart, {"topics": view["topics"]})
+    return Page(columns, rows, chart, {"topics": prepared.topics().items()})
 
 
 def _discovery(prepared: Prepared, request: HttpRequest, member: Member) -> Page:
@@ -258,6 +262,30 @@ def _add_goal(request: HttpRequest, member: Member) -> HttpResponse:
         return HttpResponse(f"The goal cannot be added: {error}", status=400)
     goal.save()
     return redirect("insights_page", portal_id=member.portal_id, name="goals")
+
+
+def _edit_topics(request: HttpRequest, member: Member) -> HttpResponse:
+    """Rename a topic, tag a slide by hand, or ask for new suggestions."""
+    organization = member.portal.organization
+    data = request.POST
+    try:
+        if data.get("action") == "suggest":
+            suggest_topics(organization, n_topics=int(data.get("topics") or 0) or None)
+        else:
+            topic = Topic.objects.get(organization=organization, pk=data.get("topic"))
+            if data.get("action") == "rename":
+                rename_topic(topic, data.get("label", ""))
+            elif data.get("action") == "tag":
+                slide = Slide.objects.get(
+                    portal__organization=organization,
+                    portal__in=scope_of(member),
+                    pk=data.get("slide"),
+                )
+                tag_slide(slide, topic, by=member)
+    except (ValueError, TopicError, Topic.DoesNotExist, Slide.DoesNotExist) as error:
+        return HttpResponse(f"The topic cannot be changed: {error}", status=400)
+    write_copy(organization)
+    return redirect("insights_page", portal_id=member.portal_id, name="market")
 
 
 def _at_risk(prepared: Prepared, request: HttpRequest, member: Member) -> Page:
