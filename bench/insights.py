@@ -11,7 +11,7 @@ prints how often each planted effect is found and how often a world without
 effects yields any insight at all.
 
     .venv/bin/python bench/insights.py scale [--events 10000000]
-    .venv/bin/python bench/insights.py recall [--seeds 40]
+    .venv/bin/python bench/insights.py recall [--seeds 40] [--planted 15]
 """
 
 import argparse
@@ -39,13 +39,14 @@ def main() -> int:
     parser.add_argument("mode", choices=["scale", "recall"])
     parser.add_argument("--events", type=int, default=10_000_000)
     parser.add_argument("--members", type=int, default=50_000)
-    parser.add_argument("--seeds", type=int, default=40)
+    parser.add_argument("--seeds", type=int, default=40, help="worlds of each kind")
+    parser.add_argument("--planted", type=int, help="planted worlds, if fewer")
     args = parser.parse_args()
 
     _setup.start("sqlite")
     if args.mode == "scale":
         return bench_scale(args.events, args.members)
-    return bench_recall(args.seeds)
+    return bench_recall(args.planted or args.seeds, args.seeds)
 
 
 def write_parquet(folder: Path, n_events: int, n_members: int) -> None:
@@ -221,7 +222,7 @@ def bench_scale(n_events: int, n_members: int) -> int:
     return 0 if same else 1
 
 
-def bench_recall(seeds: int) -> int:
+def bench_recall(seeds: int, null_seeds: int) -> int:
     import logging
 
     from entatio.insights.columnar import write_copy
@@ -234,8 +235,8 @@ def bench_recall(seeds: int) -> int:
     logging.getLogger("entatio").setLevel(logging.WARNING)
     hits: dict[str, int] = {}
     risk_found = risk_planted = null_with_insight = 0
-    for seed in range(seeds):
-        for effects in (True, False):
+    for seed in range(max(seeds, null_seeds)):
+        for effects in (True, False)[seed >= seeds : 1 + (seed < null_seeds)]:
             org = Organization.objects.create(
                 name=f"W{seed}", slug=f"w{seed}-{effects}"
             )
@@ -258,7 +259,7 @@ def bench_recall(seeds: int) -> int:
             at_risk = {a.name for a in accounts_at_risk(prepared) if a.at_risk}
             risk_found += len(at_risk & set(world.at_risk_accounts))
             risk_planted += len(world.at_risk_accounts)
-        print(f"seed {seed + 1}/{seeds} done", file=sys.stderr)
+        print(f"seed {seed + 1} done", file=sys.stderr)
 
     for key, count in hits.items():
         print(f"recall {key}: {count}/{seeds} = {count / seeds:.2f}")
@@ -266,8 +267,8 @@ def bench_recall(seeds: int) -> int:
     print(f"recall over all planted effects: {total:.3f}")
     print(f"accounts at risk found: {risk_found}/{risk_planted}")
     print(
-        f"worlds without effects yielding any insight: {null_with_insight}/{seeds} "
-        f"= {null_with_insight / seeds:.3f}"
+        "worlds without effects yielding any insight: "
+        f"{null_with_insight}/{null_seeds} = {null_with_insight / null_seeds:.3f}"
     )
     return 0
 
