@@ -225,6 +225,20 @@ def test_commands_print_one_json_document(small_world, capsys, command):
         assert document["insights"] == [] and document["q"] == 0.05
 
 
+def test_the_entatio_command_runs_the_insights(small_world, capsys):
+    from entatio.cli.main import main
+
+    status = main(["insights", "cube", "--portal", "customers", "--json",
+                   "--person", "user_type"])  # fmt: skip
+
+    assert status == 0
+    rows = json.loads(capsys.readouterr().out)["rows"]
+    assert {(r["person"], r["members"]) for r in rows if r["topic_id"]} == {
+        ("admin", 2), ("developer", 1),
+    }  # fmt: skip
+    assert main(["insights", "sales", "--topic", "Security", "--json"]) == 2
+
+
 def test_unknown_cube_field_is_a_command_error(small_world):
     arguments = argparse.Namespace(
         portal="customers", json=True, person="shoe_size", account=None

@@ -53,6 +53,10 @@ def sales(arguments: argparse.Namespace) -> int:
             raise CommandError(
                 f"No topic {arguments.topic!r}; 'entatio insights topics' lists them."
             )
+        if not arguments.user_type:
+            raise CommandError(
+                "Name the type of person too, e.g. --user-type developer."
+            )
         found = compare_sales(prepared, topic_id, arguments.user_type)
         document["comparison"] = found.as_dict() if found else None
 
