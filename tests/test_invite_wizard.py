@@ -9,6 +9,8 @@ from django.contrib.auth.models import User
 from django.core import mail
 from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -271,3 +273,28 @@ def test_accepting_is_rate_limited(portal, client, settings):
     codes = [client.post(link, {"password": "x"}).status_code for _ in range(4)]
 
     assert codes == [410, 410, 410, 429]
+
+
+def test_the_people_pages_ask_the_same_queries_however_many_people(
+    portal, group, client_of, owner, mailoutbox
+):
+    def queries(name: str, *args) -> int:
+        client = client_of("owner")
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(reverse(name, args=args)).status_code == 200
+        return len(captured)
+
+    def add_people(first: int, count: int) -> None:
+        people = [
+            Member.objects.create(portal=portal, email=f"p{n}@globex.test")
+            for n in range(first, first + count)
+        ]
+        invite_members(people)
+        group.members.add(*people)
+
+    add_people(0, 2)
+    few = [queries("invites"), queries("portal_members"), queries("group", group.pk)]
+    add_people(2, 8)
+    many = [queries("invites"), queries("portal_members"), queries("group", group.pk)]
+
+    assert many == few
