@@ -2,6 +2,13 @@
 
 The embedded default needs nothing: SQLite in WAL mode and media files under
 ``ENTATIO_HOME`` (``./var``). ``ENTATIO_DATABASE_URL`` switches to PostgreSQL.
+
+Production sets ``ENTATIO_DEBUG=0``, ``ENTATIO_SECRET_KEY`` and
+``ENTATIO_ALLOWED_HOSTS``; then HTTPS is required (``ENTATIO_SSL_REDIRECT``,
+``ENTATIO_HSTS_SECONDS``, ``ENTATIO_BEHIND_PROXY``). ``ENTATIO_EMAIL_HOST``
+(with ``_PORT``, ``_USER``, ``_PASSWORD``, ``_TLS``, ``_SSL``, ``_FROM``)
+sends mail by SMTP instead of showing it on the console, and
+``ENTATIO_REDIS_URL`` gives every process one cache for the rate limits.
 """
 
 import os
