@@ -106,6 +106,12 @@ CASES = {
         AUTHOR_CHANGE_ANY_PORTAL,
         data=lambda ctx: {"title": f"Join, by {ctx.persona}", "asks": ["name"]},
     ),
+    "close a sign-up form": Case(
+        "post",
+        lambda ctx: reverse("open_signup_form", args=[ctx.signup.form_id]),
+        PORTAL_THING_CHANGE,
+        data=lambda ctx: {"open": "0"},
+    ),
     "decide a sign-up": Case(
         "post",
         lambda ctx: reverse("decide_signup", args=[ctx.signup.pk]),

@@ -217,12 +217,13 @@ def test_a_login_elsewhere_keeps_its_password_and_is_not_signed_in(
     assert User.objects.filter(username="sam@acme.test").count() == 1
 
 
-def test_members_already_in_and_closed_forms_are_refused(portal, member, client):
+def test_members_already_in_and_closed_forms_are_refused(
+    portal, member, client, client_of
+):
     form = create_signup_form(portal, spec())
 
     again = fill(client, form, member.email)
-    form.is_open = False
-    form.save()
+    client_of("author").post(reverse("open_signup_form", args=[form.pk]), {"open": "0"})
     closed = client.get(reverse("signup", args=[form.key]))
 
     assert "This address is a member already; log in instead." in (

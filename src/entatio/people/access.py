@@ -4,7 +4,14 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from entatio.people.models import Invitation, Member, Portal, SharingGroup, Signup
+from entatio.people.models import (
+    Invitation,
+    Member,
+    Portal,
+    SharingGroup,
+    Signup,
+    SignupForm,
+)
 
 
 def memberships_of(user: AbstractBaseUser | AnonymousUser) -> list[Member]:
@@ -66,6 +73,16 @@ def invitation_for(member: Member, invitation_id: int) -> Invitation:
     if invitation is None:
         raise Http404("No such invitation")
     return invitation
+
+
+def signup_form_for(member: Member, form_id: int) -> SignupForm:
+    """A sign-up form of the member's portal, for authors; 404 for others."""
+    if not member.can_author:
+        raise Http404("No such sign-up form")
+    form = SignupForm.objects.filter(portal_id=member.portal_id, pk=form_id).first()
+    if form is None:
+        raise Http404("No such sign-up form")
+    return form
 
 
 def signup_for(member: Member, signup_id: int) -> Signup:

@@ -75,6 +75,13 @@ def create_signup_form(
     )
 
 
+def set_signup_form_open(form: SignupForm, is_open: bool) -> SignupForm:
+    """Open or close the form; a closed form's link answers 404."""
+    form.is_open = is_open
+    form.save(update_fields=["is_open"])
+    return form
+
+
 def refusal_of_address(form: SignupForm, email: str) -> str | None:
     """Why the form does not take this address, or None when it does."""
     domain = email.rsplit("@", 1)[-1].lower()

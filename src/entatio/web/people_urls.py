@@ -33,6 +33,11 @@ urlpatterns = [
     path("signup-forms/", signup.signup_forms, name="signup_forms"),
     path("signup-forms/new/", signup.new_signup_form, name="new_signup_form"),
     path(
+        "signup-forms/<int:form_id>/open/",
+        signup.open_or_close,
+        name="open_signup_form",
+    ),
+    path(
         "signups/<int:signup_id>/decision/",
         signup.decide_signup,
         name="decide_signup",

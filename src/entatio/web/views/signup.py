@@ -18,7 +18,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from entatio.people.access import signup_for
+from entatio.people.access import signup_for, signup_form_for
 from entatio.people.limits import (
     allow_attempt,
     client_address,
@@ -35,6 +35,7 @@ from entatio.people.signups import (
     create_signup_form,
     domains_of,
     reject_signup,
+    set_signup_form_open,
     start_signup,
     verify_signup,
 )
@@ -198,6 +199,18 @@ def new_signup_form(request: HttpRequest, member: Member) -> HttpResponse:
         form.add_error(None, str(error))
         return render_signup_forms(request, member, form, status=400)
     messages.success(request, f"The sign-up form “{made.title}” is open.")
+    return redirect("signup_forms")
+
+
+@require_POST
+@member_page
+def open_or_close(request: HttpRequest, member: Member, form_id: int) -> HttpResponse:
+    spec = signup_form_for(member, form_id)
+    is_open = request.POST.get("open") == "1"
+
+    set_signup_form_open(spec, is_open)
+    state = "open" if is_open else "closed; its link no longer works"
+    messages.success(request, f"The sign-up form “{spec.title}” is {state}.")
     return redirect("signup_forms")
 
 
