@@ -3,9 +3,10 @@ and the viewer's watch and interaction events."""
 
 import io
 import json
+import re
 import uuid
 import zipfile
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -14,8 +15,14 @@ from django.urls import reverse
 from entatio.engagement.models import ActivityRecord, Event
 from entatio.library.assembly import create_text_card
 from entatio.library.models import Slide
-from entatio.web.views.media import ByteRange, Unsatisfiable, requested_range
-from tests.test_web_access import ASKING_ORDER, SHARED, UNSHARED, Case, outcome
+from entatio.web.views.media import (
+    GRANT_SECONDS,
+    ByteRange,
+    Unsatisfiable,
+    page_grant,
+    requested_range,
+)
+from tests.test_web_access import ASKING_ORDER, SHARED, Case, outcome, outcomes
 from tests.test_web_fixtures import *  # noqa: F403
 from tests.test_web_fixtures import slides_of, stored
 
@@ -38,7 +45,7 @@ def zip_bytes(members: dict[str, bytes]) -> bytes:
 
 
 @pytest.fixture
-def media(deck, secret):
+def media(deck, secret, personas):
     """Slide 1 a video, 2 a page, 3 a site in a ZIP; the secret's 1 a video."""
     video, page, site, hidden = slides_of(deck)
     video.kind, video.media = Slide.Kind.VIDEO, stored("media/clip.mp4", VIDEO)
@@ -50,7 +57,14 @@ def media(deck, secret):
     unshared.kind, unshared.media = Slide.Kind.HTML, site.media.name
     unshared.save()
     return SimpleNamespace(
-        deck=deck, video=video, page=page, site=site, hidden=hidden, secret=unshared
+        deck=deck,
+        video=video,
+        page=page,
+        site=site,
+        hidden=hidden,
+        secret=unshared,
+        personas=personas,
+        persona="member",
     )
 
 
@@ -149,14 +163,15 @@ def test_ranges_are_access_checked(media, client_of):
 # --- HTML slides ----------------------------------------------------------
 
 
-def page_url(slide: Slide, path: str) -> str:
-    return reverse("slide_page", args=[slide.pk, path])
+def page_url(slide: Slide, path: str, member=None) -> str:
+    grant = page_grant(slide, member) if member else "no-grant"
+    return reverse("slide_page", args=[slide.pk, grant, path])
 
 
 def test_a_page_is_served_sandboxed_without_cookies(media, client_of):
     client = client_of("member")
     # A fresh session has no portal picked yet: the page must not pick one.
-    response = client.get(page_url(media.page, "index.html"))
+    response = client.get(page_url(media.page, "index.html", media.personas["member"]))
 
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/html")
@@ -168,7 +183,9 @@ def test_a_page_is_served_sandboxed_without_cookies(media, client_of):
 
 
 def test_a_single_page_has_no_other_files(media, client_of):
-    response = client_of("member").get(page_url(media.page, "style.css"))
+    response = client_of("member").get(
+        page_url(media.page, "style.css", media.personas["member"])
+    )
     assert response.status_code == 404
 
 
@@ -181,7 +198,9 @@ def test_a_single_page_has_no_other_files(media, client_of):
     ],
 )
 def test_a_site_is_served_by_path_inside_its_zip(media, client_of, path, content_type):
-    response = client_of("member").get(page_url(media.site, path))
+    response = client_of("member").get(
+        page_url(media.site, path, media.personas["member"])
+    )
 
     assert response.status_code == 200
     assert response["Content-Type"].startswith(content_type)
@@ -206,7 +225,9 @@ def test_a_site_is_served_by_path_inside_its_zip(media, client_of, path, content
     ],
 )
 def test_paths_outside_the_zip_or_not_in_it_are_refused(media, client_of, path):
-    response = client_of("member").get(page_url(media.site, path))
+    response = client_of("member").get(
+        page_url(media.site, path, media.personas["member"])
+    )
     assert response.status_code == 404
 
 
@@ -217,17 +238,42 @@ def test_an_escaping_member_stored_in_a_zip_is_never_served(media, client_of):
     media.site.save()
 
     client = client_of("member")
-    assert client.get(page_url(media.site, "index.html")).status_code == 200
-    assert client.get(page_url(media.site, "../escape.html")).status_code == 404
+    assert (
+        client.get(
+            page_url(media.site, "index.html", media.personas["member"])
+        ).status_code
+        == 200
+    )
+    assert (
+        client.get(
+            page_url(media.site, "../escape.html", media.personas["member"])
+        ).status_code
+        == 404
+    )
 
 
 def test_pages_are_access_checked(media, client_of):
     for persona, expected in [("outsider", 404), ("stranger", 404), ("owner", 200)]:
-        response = client_of(persona).get(page_url(media.secret, "site/index.html"))
+        response = client_of(persona).get(
+            page_url(media.secret, "site/index.html", media.personas[persona])
+        )
         assert response.status_code == expected, persona
     assert (
-        client_of("member").get(page_url(media.video, "index.html")).status_code == 404
+        client_of("member")
+        .get(page_url(media.video, "index.html", media.personas["member"]))
+        .status_code
+        == 404
     )
+
+
+# Pages are opened with a grant of the persona's own, made by the viewer;
+# without one (anonymous) there is nothing to find.
+PAGE_SHARED = outcomes(200, 200, 200, 404, 404, 404)
+PAGE_UNSHARED = outcomes(200, 200, 404, 404, 404, 404)
+
+
+def own_page(ctx, slide: Slide, path: str) -> str:
+    return page_url(slide, path, ctx.personas[ctx.persona])
 
 
 MATRIX = {
@@ -235,16 +281,16 @@ MATRIX = {
         "get", lambda ctx: reverse("slide_media", args=[ctx.video.pk]), SHARED
     ),
     "page, shown slide": Case(
-        "get", lambda ctx: page_url(ctx.page, "index.html"), SHARED
+        "get", lambda ctx: own_page(ctx, ctx.page, "index.html"), PAGE_SHARED
     ),
     "site file, shown slide": Case(
-        "get", lambda ctx: page_url(ctx.site, "site/style.css"), SHARED
+        "get", lambda ctx: own_page(ctx, ctx.site, "site/style.css"), PAGE_SHARED
     ),
     "site file, unshared slide": Case(
-        "get", lambda ctx: page_url(ctx.secret, "site/style.css"), UNSHARED
+        "get", lambda ctx: own_page(ctx, ctx.secret, "site/style.css"), PAGE_UNSHARED
     ),
     "page, hidden slide": Case(
-        "get", lambda ctx: page_url(ctx.hidden, "index.html"), UNSHARED
+        "get", lambda ctx: own_page(ctx, ctx.hidden, "index.html"), PAGE_UNSHARED
     ),
 }
 
@@ -254,7 +300,10 @@ def test_permission_matrix(case, media, client_of, personas):
     media.hidden.kind, media.hidden.media = Slide.Kind.HTML, media.page.media.name
     media.hidden.save()
 
-    got = {p: outcome(case, client_of(p), media) for p in ASKING_ORDER}
+    got = {}
+    for persona in ASKING_ORDER:
+        media.persona = persona
+        got[persona] = outcome(case, client_of(persona), media)
 
     assert got == {p: case.expect[p] for p in ASKING_ORDER}
 
@@ -268,12 +317,16 @@ def test_the_viewer_frames_html_slides_in_a_sandbox(media, client_of):
     )
     html = response.content.decode()
 
-    src = page_url(media.site, "site/index.html")
-    frame = f'<iframe sandbox="allow-scripts" src="{src}"'
-    assert frame in html
+    frame = re.search(r'<iframe sandbox="allow-scripts" src="([^"]+)"', html)
+    assert frame is not None
     assert "allow-same-origin" not in html
+    # The page opens at the site's index, under a grant for this member.
+    site = f"/slides/{media.site.pk}/page/"
+    assert frame[1].startswith(site) and frame[1].endswith("/site/index.html")
     data = response.context["slide_data"]
-    assert data[1]["page"] == page_url(media.page, "index.html")
+    page = f"/slides/{media.page.pk}/page/"
+    assert data[1]["page"].startswith(page) and data[1]["page"].endswith("/index.html")
+    assert client_of("member").get(frame[1]).status_code == 200
     assert data[0]["media"] == reverse("slide_media", args=[media.video.pk])
 
 
@@ -363,3 +416,49 @@ def test_other_verbs_stay_refused(media, client_of):
         client_of("member"), watched(media.video, media.deck, 0, 0, verb="commented")
     )
     assert response.status_code == 400
+
+
+# --- Grants ---------------------------------------------------------------
+
+
+def test_a_grant_opens_the_page_without_cookies(media, client_of):
+    """The sandboxed page's own requests carry no session; the grant is enough."""
+    url = page_url(media.site, "site/style.css", media.personas["member"])
+
+    response = client_of("anonymous").get(url)
+
+    assert response.status_code == 200
+    assert response["Referrer-Policy"] == "no-referrer"
+    assert body(response) == SITE["site/style.css"]
+
+
+def test_a_grant_is_for_one_slide(media, client_of):
+    grant = page_grant(media.page, media.personas["member"])
+    url = reverse("slide_page", args=[media.site.pk, grant, "site/index.html"])
+    assert client_of("member").get(url).status_code == 404
+
+
+def test_a_tampered_grant_is_refused(media, client_of):
+    grant = page_grant(media.site, media.personas["member"])
+    forged = grant.replace(f"{media.site.pk}-", f"{media.secret.pk}-", 1)
+    url = reverse("slide_page", args=[media.secret.pk, forged, "site/index.html"])
+    assert client_of("member").get(url).status_code == 404
+
+
+def test_a_grant_expires(media, client_of):
+    import time_machine
+
+    url = page_url(media.site, "site/index.html", media.personas["member"])
+    later = datetime.now(UTC) + timedelta(seconds=GRANT_SECONDS + 60)
+    with time_machine.travel(later):
+        assert client_of("anonymous").get(url).status_code == 404
+
+
+def test_a_grant_ends_with_the_access(media, client_of, group):
+    member = media.personas["member"]
+    url = page_url(media.site, "site/index.html", member)
+    assert client_of("anonymous").get(url).status_code == 200
+
+    group.members.remove(member)
+
+    assert client_of("anonymous").get(url).status_code == 404

@@ -83,7 +83,7 @@ urlpatterns = [
     ),
     path("slides/<int:slide_id>/media/", media.slide_media, name="slide_media"),
     path(
-        "slides/<int:slide_id>/page/<path:path>",
+        "slides/<int:slide_id>/page/<str:grant>/<path:path>",
         media.slide_page,
         name="slide_page",
     ),

@@ -4,6 +4,7 @@ from django import template
 from django.utils.safestring import SafeString, mark_safe
 
 from entatio.library.models import Slide
+from entatio.people.models import Member
 from entatio.web.cards import card_html as render_card
 from entatio.web.views.media import page_url as url_of_page
 
@@ -17,5 +18,5 @@ def card_html(text: str) -> SafeString:
 
 
 @register.filter
-def page_url(slide: Slide) -> str:
-    return url_of_page(slide)
+def page_url(slide: Slide, member: Member) -> str:
+    return url_of_page(slide, member)

@@ -5,6 +5,12 @@ for the whole file. An HTML slide (a page, or a site packed in a ZIP) runs
 its scripts under ``Content-Security-Policy: sandbox allow-scripts``: the
 browser gives it an origin of its own, so it can reach neither the cookies
 nor the pages of the application. Its responses set no cookie.
+
+Because the sandboxed page has an origin of its own, browsers do not send
+the session cookie with the requests it makes for its stylesheets, scripts
+and pictures. Its path therefore carries a grant: the slide and the member,
+signed and short-lived. Every request checks the grant and then the
+member's access to the slide as it is now.
 """
 
 import mimetypes
@@ -15,6 +21,7 @@ from functools import wraps
 from pathlib import PurePosixPath
 from typing import IO, Any
 
+from django.core import signing
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
@@ -32,6 +39,10 @@ MEDIA_CACHE = "private, max-age=3600"
 CHUNK = 1 << 16
 SINGLE_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 INDEX = "index.html"
+GRANT_SALT = "entatio.web.slide-page"
+# Long enough for a sitting with the slide, short enough that a copied
+# address soon stops working; the viewer makes a fresh one on every load.
+GRANT_SECONDS = 12 * 3600
 
 
 class ByteRange:
@@ -163,14 +174,35 @@ def slide_media(request: HttpRequest, member: Member, slide_id: int) -> Any:
     return response
 
 
+def page_grant(slide: Slide, member: Member) -> str:
+    signer = signing.TimestampSigner(salt=GRANT_SALT)
+    return signer.sign(f"{slide.pk}-{member.pk}")
+
+
+def granted_member(grant: str, slide_id: int) -> Member:
+    """The member a grant for this slide was made for; 404 for any other."""
+    signer = signing.TimestampSigner(salt=GRANT_SALT)
+    try:
+        value = signer.unsign(grant, max_age=GRANT_SECONDS)
+    except signing.BadSignature:
+        raise Http404("No such slide") from None
+    granted_slide, _, member_id = value.partition("-")
+    member = None
+    if granted_slide == str(slide_id) and member_id.isdigit():
+        member = Member.objects.select_related("portal").filter(pk=member_id).first()
+    if member is None:
+        raise Http404("No such slide")
+    return member
+
+
 @require_safe
 @sandboxed
 @xframe_options_sameorigin
-@member_page
 def slide_page(
-    request: HttpRequest, member: Member, slide_id: int, path: str
+    request: HttpRequest, slide_id: int, grant: str, path: str
 ) -> HttpResponseBase:
     """A file of an HTML slide: its page, or a file of its ZIP by path."""
+    member = granted_member(grant, slide_id)
     slide = slide_for(member, slide_id)
     if slide.kind != Slide.Kind.HTML or not slide.media.name:
         raise Http404("This slide is not an interactive page")
@@ -178,16 +210,20 @@ def slide_page(
     if not is_zip(slide):
         if path != INDEX:
             raise Http404("A single page has no other files")
-        return ranged_response(request, slide.media.name)
-    return zip_member_response(slide, path)
+        response = ranged_response(request, slide.media.name)
+    else:
+        response = zip_member_response(slide, path)
+    # The grant in the address goes nowhere else.
+    response["Referrer-Policy"] = "no-referrer"
+    return response
 
 
 def is_zip(slide: Slide) -> bool:
     return slide.media.name.lower().endswith(".zip")
 
 
-def page_url(slide: Slide) -> str:
-    """Where the viewer's frame opens an HTML slide: its index page."""
+def page_url(slide: Slide, member: Member) -> str:
+    """Where the viewer's frame opens an HTML slide for this member."""
     path = INDEX
     if is_zip(slide):
         try:
@@ -195,7 +231,7 @@ def page_url(slide: Slide) -> str:
                 path = index_path(archive)
         except Http404:
             pass
-    return reverse("slide_page", args=[slide.pk, path])
+    return reverse("slide_page", args=[slide.pk, page_grant(slide, member), path])
 
 
 def open_archive(slide: Slide) -> zipfile.ZipFile:

@@ -73,7 +73,7 @@ def viewer(request: HttpRequest, member: Member, presentation_id: int) -> HttpRe
             slides=slides,
             slide=slides[position - 1] if slides else None,
             position=position,
-            slide_data=[slide_data(s) for s in slides],
+            slide_data=[slide_data(s, member) for s in slides],
             viewer_config={
                 "presentation": presentation.pk,
                 "visit": str(visit.pk),
@@ -95,7 +95,7 @@ def requested_position(request: HttpRequest, count: int) -> int:
     return min(max(position, 1), max(count, 1))
 
 
-def slide_data(slide: Slide) -> dict[str, Any]:
+def slide_data(slide: Slide, member: Member) -> dict[str, Any]:
     return {
         "id": slide.pk,
         "kind": slide.kind,
@@ -105,7 +105,7 @@ def slide_data(slide: Slide) -> dict[str, Any]:
         "html": card_html(slide.text) if slide.kind == Slide.Kind.TEXT else "",
         "image": reverse("slide_image", args=[slide.pk]) if slide.image else "",
         "media": reverse("slide_media", args=[slide.pk]) if slide.media else "",
-        "page": page_url(slide) if is_page(slide) else "",
+        "page": page_url(slide, member) if is_page(slide) else "",
         "width": slide.width,
         "height": slide.height,
     }

@@ -34,6 +34,15 @@
   let index = config.position - 1;
   let visit = config.visit;
 
+  // The video on the stage, its played time not yet reported, the furthest
+  // point it reached, and where it stood at the last look.
+  let video = null;
+  let playedMs = 0;
+  let furthestMs = 0;
+  let lastTime = 0;
+  // A jump larger than this between two looks is a seek, not playing.
+  const MAX_STEP_S = 1.5;
+
   // --- On-screen time -----------------------------------------------------
 
   let since = Date.now();
@@ -90,15 +99,6 @@
   }
 
   // --- Watched time of a video slide --------------------------------------
-
-  // The video on the stage, its played time not yet reported, the furthest
-  // point it reached, and where it stood at the last look.
-  let video = null;
-  let playedMs = 0;
-  let furthestMs = 0;
-  let lastTime = 0;
-  // A jump larger than this between two looks is a seek, not playing.
-  const MAX_STEP_S = 1.5;
 
   function playing() {
     return Boolean(video && !video.paused && !video.ended);
