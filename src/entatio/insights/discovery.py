@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import (
@@ -166,6 +167,7 @@ class MemberVisits:
         ).df()
         self.per_month = DAYS_PER_MONTH / prepared.window.days
         self.columns: dict[tuple[int, str], np.ndarray] = {}
+        self.coded: dict[tuple[int, str], tuple[np.ndarray, dict[str, int]]] = {}
         self.topics = {
             t: rows.reset_index(drop=True) for t, rows in self.frame.groupby("topic_id")
         }
@@ -175,10 +177,19 @@ class MemberVisits:
         inside = np.ones(len(rows), dtype=bool)
         for kind, pair in (("p", c.person), ("a", c.account)):
             if pair:
-                inside &= self.values(c.topic_id, f"{kind}:{pair[0]}") == pair[1]
+                codes, names = self.codes(c.topic_id, f"{kind}:{pair[0]}")
+                inside &= codes == names.get(pair[1], -1)
         visits = self.values(c.topic_id, "visits").astype(float) * self.per_month
         came = visits > 0
         return visits[inside & came], visits[~inside & came]
+
+    def codes(self, topic_id: int, column: str) -> tuple[np.ndarray, dict[str, int]]:
+        """The column as integer codes, which compare far faster than text."""
+        key = (topic_id, column)
+        if key not in self.coded:
+            codes, names = pd.factorize(self.topics[topic_id][column])
+            self.coded[key] = (codes, {name: n for n, name in enumerate(names)})
+        return self.coded[key]
 
     def values(self, topic_id: int, column: str) -> np.ndarray:
         key = (topic_id, column)

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import statsmodels.formula.api as smf
+import statsmodels.api as sm
 
 from entatio.insights.cube import Prepared, column_of
 
@@ -155,9 +155,7 @@ def compare_sales(
     if min(engaged_accounts, other_accounts) < MIN_ACCOUNTS:
         return None
 
-    data = frame.assign(engaged=frame.engaged.astype(int))
-    model = smf.ols("following ~ engaged + current + C(stratum) + C(ago)", data=data)
-    fit = model.fit(cov_type="cluster", cov_kwds={"groups": data["account_id"]})
+    fit = _fit(frame)
     low, high = fit.conf_int().loc["engaged"]
     return SalesComparison(
         topic_id=topic_id,
@@ -172,6 +170,21 @@ def compare_sales(
         p_value=float(fit.pvalues["engaged"]),
         quarterly_sales=float(frame["sales"].mean()),
         rows=frame,
+    )
+
+
+def _fit(frame: pd.DataFrame) -> Any:
+    """Following sales on engagement, current sales, group and quarter terms."""
+    terms = pd.get_dummies(
+        frame[["stratum", "ago"]].astype(str), drop_first=True, dtype=float
+    )
+    design = pd.concat([frame[["engaged", "current"]].astype(float), terms], axis=1)
+    design = sm.add_constant(design, has_constant="add")
+    model = sm.OLS(frame["following"].astype(float), design)
+    return model.fit(
+        method="qr",
+        cov_type="cluster",
+        cov_kwds={"groups": frame["account_id"].to_numpy()},
     )
 
 
