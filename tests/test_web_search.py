@@ -67,3 +67,21 @@ def test_no_match_says_so_and_an_empty_query_lists_nothing(words, client_of):
 def test_the_navigation_links_to_search(words, client_of):
     html = client_of("member").get(reverse("library")).content.decode()
     assert f'href="{reverse("search")}"' in html
+
+
+def test_the_query_count_does_not_grow_with_the_hits(words, client_of, deck):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_of("author")
+    client.get(reverse("search"), {"q": "versioning"})  # the portal is picked
+
+    def queries(query: str) -> tuple[int, int]:
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(reverse("search"), {"q": query})
+        return len(response.context["hits"]), len(captured)
+
+    one_hit, few = queries("tag")
+    many_hits, more = queries("versioning")
+    assert (one_hit, many_hits) == (1, 4)
+    assert few == more

@@ -144,8 +144,9 @@ def ranged_response(request: HttpRequest, name: str) -> HttpResponseBase:
 def sandboxed(view: Callable[..., HttpResponseBase]) -> Callable[..., Any]:
     """Every response of an HTML slide: sandboxed, and without cookies.
 
-    The session is only read here; a write would send its cookie to a
-    page that must not have anything of the application's.
+    The grant, not the session, says who asks; should anything on the way
+    have touched the session, its cookie is still not sent to a page that
+    must have nothing of the application's.
     """
 
     @wraps(view)
