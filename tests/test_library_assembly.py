@@ -237,3 +237,17 @@ def test_a_copy_gets_records_of_its_own(deck, product, member):
 
     assert records_of(member, copy) == [(0, False)]
     assert records_of(member, slides_of(product)[0]) == []
+
+
+def test_origins_take_the_same_queries_for_any_number_of_plain_slides(
+    deck, product, django_assert_num_queries
+):
+    copy_slide(slides_of(product)[0], deck)
+    with django_assert_num_queries(4):
+        # places, the copy's parent, the uploads, the other presentations
+        origins = slide_origins(deck)
+    assert len(origins) == 5
+
+    insert_slides(deck, slides_of(product)[1:])
+    with django_assert_num_queries(4):
+        assert len(slide_origins(deck)) == 7

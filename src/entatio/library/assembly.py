@@ -179,22 +179,46 @@ class Origin:
 
 def slide_origins(presentation: Presentation) -> list[Origin]:
     """For each place: the first slide of its lineage, that slide's upload,
-    and the other presentations of the same portal that show the original."""
-    origins = []
-    for place in ordered_places(presentation):
-        chain = lineage(place.slide)
-        original = chain[-1]
-        also_in = list(
-            Presentation.objects.filter(
-                places__slide=original, portal_id=presentation.portal_id
-            )
-            .exclude(pk=presentation.pk)
-            .order_by("title", "pk")
+    and the other presentations of the same portal that show the original.
+
+    A fixed number of queries, plus one per step of a copy's lineage.
+    """
+    places = ordered_places(presentation)
+    originals = {place.pk: lineage(place.slide) for place in places}
+    sources = Source.objects.in_bulk(
+        {chain[-1].source_id for chain in originals.values() if chain[-1].source_id}
+    )
+    also_in = presentations_showing(
+        {chain[-1].pk for chain in originals.values()}, presentation
+    )
+    return [
+        Origin(
+            place,
+            chain[-1],
+            sources.get(chain[-1].source_id or 0),
+            len(chain) - 1,
+            also_in.get(chain[-1].pk, []),
         )
-        origins.append(
-            Origin(place, original, original.source, len(chain) - 1, also_in)
+        for place, chain in ((p, originals[p.pk]) for p in places)
+    ]
+
+
+def presentations_showing(
+    slide_ids: set[int], besides: Presentation
+) -> dict[int, list[Presentation]]:
+    """Per slide, the other presentations of the portal it is placed in."""
+    places = (
+        PresentationSlide.objects.filter(
+            slide_id__in=slide_ids, presentation__portal_id=besides.portal_id
         )
-    return origins
+        .exclude(presentation=besides)
+        .select_related("presentation")
+        .order_by("presentation__title", "presentation_id")
+    )
+    showing: dict[int, list[Presentation]] = {}
+    for place in places:
+        showing.setdefault(place.slide_id, []).append(place.presentation)
+    return showing
 
 
 def create_text_card(
