@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db import connection
 from django.db.models import F, Q, QuerySet
+from django.db.models.expressions import CombinedExpression
 
 from entatio.library.models import Slide
 
@@ -54,7 +55,7 @@ def search_slides(
     return plain_search(words, within, limit)
 
 
-def slide_vector() -> SearchVector:
+def slide_vector() -> CombinedExpression:
     """The weighted document of a slide; the GIN index is on this expression."""
     return (
         SearchVector("title", weight="A", config=SEARCH_CONFIG)

@@ -164,7 +164,9 @@ def sandboxed(view: Callable[..., HttpResponseBase]) -> Callable[..., Any]:
 @require_safe
 @xframe_options_sameorigin
 @member_page
-def slide_media(request: HttpRequest, member: Member, slide_id: int) -> Any:
+def slide_media(
+    request: HttpRequest, member: Member, slide_id: int
+) -> HttpResponseBase:
     """A slide's media file, to members who may see the slide; ranges served."""
     slide = slide_for(member, slide_id)
     if not slide.media.name:
@@ -220,7 +222,7 @@ def slide_page(
 
 
 def is_zip(slide: Slide) -> bool:
-    return slide.media.name.lower().endswith(".zip")
+    return (slide.media.name or "").lower().endswith(".zip")
 
 
 def page_url(slide: Slide, member: Member) -> str:
@@ -237,7 +239,7 @@ def page_url(slide: Slide, member: Member) -> str:
 
 def open_archive(slide: Slide) -> zipfile.ZipFile:
     try:
-        stored = default_storage.open(slide.media.name, "rb")
+        stored = default_storage.open(slide.media.name or "", "rb")
     except OSError as error:
         raise Http404("The file of this slide is missing") from error
     try:
