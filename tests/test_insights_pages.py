@@ -9,6 +9,7 @@ from django.urls import include, path
 
 from entatio.insights.models import Goal
 from entatio.insights.views import PAGES
+from entatio.people.models import Member
 from tests.personas import make_member
 
 # The test's own URLs: the insights pages beside the web app's.
@@ -87,3 +88,36 @@ def test_an_author_renames_a_topic_and_tags_a_slide(author, portal, org):
     made = SlideTopic.objects.get(slide=slide)
     assert (made.origin, made.tagged_by) == ("author", author)
     assert client.post(url, {"action": "tag", "topic": 999}).status_code == 400
+
+
+def test_pages_show_a_simulated_world(org):
+    from entatio.insights.simulate import simulate_world
+
+    world = simulate_world(org, seed=5, scale=0.25)
+    customers = world.portals["customers"]
+    lead = make_member(customers, "lead@acme.test", role="owner")
+    client = _client(lead)
+    base = f"/insights/{customers.pk}"
+
+    cube = client.get(f"{base}/cube/?person=user_type&account=segment")
+    assert cube.status_code == 200 and b"<svg" in cube.content
+    rows = list(csv.DictReader(io.StringIO(
+        client.get(f"{base}/cube/?person=user_type&account=&format=csv").content.decode()
+    )))  # fmt: skip
+    admins = [r for r in rows if r["person"] == "admin" and r["topic"] != "All slides"]
+    assert len(admins) == 6 and all(0 <= float(r["reach"]) <= 1 for r in admins)
+
+    # Only the portals the person is an author of are shown.
+    flow = client.get(f"{base}/flow/").content.decode()
+    assert "customers" in flow and "product team" not in flow
+    for tier in ("product", "success"):
+        Member.objects.create(
+            portal=world.portals[tier], user=lead.user, email=lead.email, role="author"
+        )
+    flow = client.get(f"{base}/flow/").content.decode()
+    assert "product team" in flow and "success team" in flow
+    market = client.get(f"{base}/market/?format=csv").content.decode()
+    assert market.count("\ntopic,") == 6
+    sales = client.get(f"{base}/sales/?format=csv").content.decode().splitlines()
+    assert sales[0] == "account,month,visits,members_seen,won_amount"
+    assert len(sales) > 12 * 12
