@@ -72,9 +72,11 @@ def test_help_and_bad_arguments(capsys):
     assert status == 2
     assert "the following arguments are required: PRESENTATION" in err
 
+
+def test_records_wants_an_id_or_rebuild(capsys, db):
     status, _, err = run(capsys, "records", "seven")
     assert status == 2
-    assert "invalid int value: 'seven'" in err
+    assert "'seven' is neither a presentation id nor 'rebuild'" in err
 
 
 def test_presentations_lists_the_portal_with_counts_and_shares(capsys, portal, group):
@@ -339,3 +341,42 @@ def test_every_command_has_a_handler_that_takes_json():
         assert callable(handler_of(arguments)), words
         takes_json = "--json" in parser._option_string_actions
         assert takes_json is (words != ("serve",)), words
+
+
+def test_rebuild_export_and_erase_from_the_command_line(
+    capsys, portal, group, member, tmp_path
+):
+    from datetime import UTC, datetime
+
+    from entatio.engagement.events import record_events
+    from entatio.engagement.models import ActivityRecord
+    from tests.test_records import deck, view
+
+    presentation = deck(portal)
+    run(capsys, "share", presentation.pk, "--group", group.name)
+    first = presentation.slides.order_by("places__position").first()
+    record_events(portal, [view(member, first, datetime(2026, 3, 2, tzinfo=UTC), 5000)])
+    ActivityRecord.objects.update(visits=0)
+
+    rebuilt = run_json(capsys, "records", "rebuild")
+    assert rebuilt == {"pairs": 1, "emptied": 0, "kept": 0}
+    assert ActivityRecord.objects.get(member=member, slide=first).visits == 1
+
+    exported = run_json(capsys, "export", "xapi", "--out", str(tmp_path / "x.jsonl"))
+    assert exported["statements"] == 1
+    parquet = run_json(capsys, "export", "parquet", "--out", str(tmp_path / "pq"))
+    assert (parquet["events"], parquet["records"]) == (1, 3)
+    visits = run_json(capsys, "export", "csv", "--out", str(tmp_path / "v.csv"))
+    assert visits["rows"] == 3
+
+    data = run_json(
+        capsys, "people", "export", member.email, "--out", str(tmp_path / "me.json")
+    )
+    assert (data["records"], data["statements"]) == (3, 1)
+
+    status, _, err = run(capsys, "people", "erase", member.email)
+    assert status == 2 and "--yes" in err
+    erased = run_json(capsys, "people", "erase", member.email, "--yes")
+    assert erased["erased"] == "ada@globex.test"
+    member.refresh_from_db()
+    assert member.email.endswith("@erased.invalid")

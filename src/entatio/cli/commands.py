@@ -77,9 +77,15 @@ def build_parser() -> argparse.ArgumentParser:
     _add_json(share)
 
     records = _command(
-        commands, "records", "engagement:records", "show who has seen which slide"
+        commands,
+        "records",
+        "exports:records",
+        "show who has seen which slide, or rebuild all records from the events",
     )
-    records.add_argument("presentation", type=int, metavar="PRESENTATION")
+    records.add_argument(
+        "presentation", metavar="PRESENTATION|rebuild", help="an id, or 'rebuild'"
+    )
+    _add_portal(records)
     records.add_argument(
         "--sort", choices=("email", "account", "user_type", "seen"), default="email"
     )
@@ -98,10 +104,61 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("file", metavar="FILE.jsonl")
     _add_portal(load)
     _add_json(load)
+    purge = _command(
+        events_commands,
+        "purge",
+        "exports:purge",
+        "delete events older than each organization keeps them",
+    )
+    _add_json(purge)
+
+    _add_export(commands)
+    _add_privacy(people_commands)
 
     _add_crm(commands)
     _add_insights(commands)
     return parser
+
+
+def _add_export(
+    commands: "argparse._SubParsersAction[argparse.ArgumentParser]",
+) -> None:
+    export = _command(
+        commands,
+        "export",
+        "exports:export",
+        "export events as xAPI, events and records as Parquet, visits as CSV",
+    )
+    export.add_argument("format", choices=("xapi", "parquet", "csv"))
+    export.add_argument(
+        "--out", required=True, help="a file (xapi, csv) or a folder (parquet)"
+    )
+    export.add_argument(
+        "--lrs", help="also send the statements to this LRS endpoint (xapi only)"
+    )
+    export.add_argument(
+        "--lrs-user", help="the LRS key; the secret is read from ENTATIO_LRS_PASSWORD"
+    )
+    _add_portal(export)
+    _add_json(export)
+
+
+def _add_privacy(people: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    data = _command(
+        people, "export", "exports:export_member", "write all data of one member"
+    )
+    data.add_argument("email")
+    data.add_argument("--out", required=True, help="the JSON file to write")
+    _add_portal(data)
+    _add_json(data)
+
+    erase = _command(
+        people, "erase", "exports:erase", "erase a member, keeping anonymous history"
+    )
+    erase.add_argument("email")
+    erase.add_argument("--yes", action="store_true", help="confirm; cannot be undone")
+    _add_portal(erase)
+    _add_json(erase)
 
 
 def _add_crm(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:

@@ -1,0 +1,138 @@
+"""Commands on the event history: rebuild records, export, privacy, retention."""
+
+import argparse
+import json
+import os
+from pathlib import Path
+
+from entatio.cli import engagement
+from entatio.cli.library import portal_named
+from entatio.cli.output import CommandError, print_json
+from entatio.engagement.events import rebuild_records
+from entatio.engagement.exports import export_parquet, export_visits_csv, export_xapi
+from entatio.engagement.lrs import LrsError, LrsTarget, send_statements
+from entatio.engagement.privacy import erase_member, member_data, purge_expired_events
+from entatio.people.models import Member, Organization
+
+
+def records(arguments: argparse.Namespace) -> int:
+    """``records PRESENTATION`` reads the records; ``records rebuild`` remakes them."""
+    if arguments.presentation == "rebuild":
+        return rebuild(arguments)
+
+    try:
+        arguments.presentation = int(arguments.presentation)
+    except ValueError as error:
+        raise CommandError(
+            f"{arguments.presentation!r} is neither a presentation id nor 'rebuild'; "
+            "'entatio presentations' lists the ids."
+        ) from error
+    return engagement.records(arguments)
+
+
+def rebuild(arguments: argparse.Namespace) -> int:
+    portal = portal_named(arguments.portal) if arguments.portal else None
+    counts = rebuild_records(portal)
+
+    if arguments.json:
+        print_json(counts)
+    else:
+        print(
+            f"Recomputed the records of {counts['pairs']} member-slide pairs from "
+            f"their events; {counts['emptied']} without events emptied, "
+            f"{counts['kept']} older than the kept events left as they were."
+        )
+    return 0
+
+
+def export(arguments: argparse.Namespace) -> int:
+    portal = portal_named(arguments.portal) if arguments.portal else None
+    out = Path(arguments.out)
+
+    if arguments.format == "xapi":
+        document = {"statements": export_xapi(out, portal), "out": str(out)}
+        if arguments.lrs:
+            document["sent"] = _send_to_lrs(arguments, out)
+    elif arguments.format == "parquet":
+        document = {**export_parquet(out, portal), "out": str(out)}
+    else:
+        document = {"rows": export_visits_csv(out, portal), "out": str(out)}
+
+    if arguments.json:
+        print_json(document)
+    else:
+        counts = ", ".join(f"{v} {k}" for k, v in document.items() if k != "out")
+        print(f"Wrote {counts} to {out}.")
+    return 0
+
+
+def _send_to_lrs(arguments: argparse.Namespace, statements_file: Path) -> int:
+    # The password comes from the environment, never from the command line,
+    # where any user of the machine could read it in the process list.
+    password = os.environ.get("ENTATIO_LRS_PASSWORD", "")
+    target = LrsTarget(arguments.lrs, arguments.lrs_user or "", password)
+    with statements_file.open(encoding="utf-8") as lines:
+        try:
+            return send_statements(target, (json.loads(line) for line in lines))
+        except LrsError as error:
+            raise CommandError(
+                f"{error}; the file {statements_file} is complete."
+            ) from error
+
+
+def member_named(email: str, portal_name: str | None) -> Member:
+    portal = portal_named(portal_name)
+    member = Member.objects.filter(portal=portal, email__iexact=email).first()
+    if member is None:
+        raise CommandError(
+            f"No member {email} in portal {portal.slug}; check the address or "
+            "pass --portal."
+        )
+    return member
+
+
+def export_member(arguments: argparse.Namespace) -> int:
+    member = member_named(arguments.email, arguments.portal)
+    document = member_data(member)
+    out = Path(arguments.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(document, indent=2, ensure_ascii=False), "utf-8")
+
+    summary = {
+        "out": str(out),
+        "records": len(document["records"]),
+        "statements": len(document["statements"]),
+    }
+    if arguments.json:
+        print_json(summary)
+    else:
+        print(f"Wrote everything stored about {member.email} to {out}.")
+    return 0
+
+
+def erase(arguments: argparse.Namespace) -> int:
+    member = member_named(arguments.email, arguments.portal)
+    if not arguments.yes:
+        raise CommandError(
+            f"Erasing {member.email} cannot be undone; run again with --yes."
+        )
+    erase_member(member)
+
+    if arguments.json:
+        print_json({"erased": arguments.email, "member": member.pk})
+    else:
+        print(f"Erased {arguments.email}; what they did stays, without them.")
+    return 0
+
+
+def purge(arguments: argparse.Namespace) -> int:
+    deleted = {
+        org.slug: purge_expired_events(org)
+        for org in Organization.objects.filter(event_retention_days__isnull=False)
+    }
+    if arguments.json:
+        print_json({"deleted": deleted})
+    else:
+        total = sum(deleted.values())
+        print(f"Deleted {total} events past their organization's retention.")
+    return 0
