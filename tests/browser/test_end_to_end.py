@@ -9,7 +9,6 @@ that the second sitting is a new visit; then the author reads the states.
 import re
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -20,6 +19,7 @@ from pptx.util import Inches
 
 from entatio.engagement.models import Event, Visit
 from entatio.library.models import Presentation
+from tests.browser.clock import pause_now
 
 pytestmark = [pytest.mark.browser, pytest.mark.soffice]
 
@@ -181,12 +181,6 @@ def viewer_visit(page: Page) -> str:
     return page.evaluate(
         "JSON.parse(document.getElementById('viewer-config').textContent).visit"
     )
-
-
-def pause_now(page: Page) -> None:
-    """Stop the page's clock so only the test moves it."""
-    now = page.evaluate("Date.now()")
-    page.clock.pause_at(datetime.fromtimestamp((now + 100) / 1000, tz=UTC))
 
 
 def slide_counts(page: Page, slide_ids: list[int]) -> list[list[int]]:

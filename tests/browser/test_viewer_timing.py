@@ -7,7 +7,6 @@ script reports is exact.
 import re
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 
 import pytest
 from django.db.models import Sum
@@ -15,6 +14,7 @@ from django.utils import timezone
 from playwright.sync_api import Browser, Page, expect
 
 from entatio.engagement.models import ActivityRecord, Event
+from tests.browser.clock import pause_now
 from tests.test_web_fixtures import *  # noqa: F403
 from tests.test_web_fixtures import slides_of
 
@@ -42,8 +42,7 @@ def open_viewer(browser: Browser, base: str, member, deck) -> Page:
     expect(page.get_by_role("heading", name="Library")).to_be_visible()
 
     # Paused before the viewer loads, so its first stretch starts at zero.
-    now = page.evaluate("Date.now()")
-    page.clock.pause_at(datetime.fromtimestamp((now + 100) / 1000, tz=UTC))
+    pause_now(page)
     page.goto(f"{base}/presentations/{deck.pk}/")
     expect(page.locator("#counter")).to_have_text("Slide 1 of 3")
     return page
