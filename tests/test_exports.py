@@ -147,3 +147,22 @@ def test_retention_purges_old_events_and_rebuild_keeps_their_records(
 
     old.refresh_from_db()
     assert old.visits == 2
+
+
+def test_video_progress_reaches_the_statement(portal, group, member, tmp_path):
+    presentation = deck(portal)
+    share_presentation(presentation, group)
+    slide = presentation.slides.first()
+    watched = {**view(member, slide, T0, 4200), "verb": "watched", "furthest_ms": 6100}
+    record_events(portal, [watched])
+
+    export_xapi(tmp_path / "x.jsonl")
+
+    [statement] = [
+        json.loads(x) for x in (tmp_path / "x.jsonl").read_text().splitlines()
+    ]
+    assert xapi_rules.problems(statement) == []
+    assert statement["result"]["duration"] == "PT4.2S"
+    assert statement["result"]["extensions"] == {
+        "https://w3id.org/xapi/video/extensions/time": 6.1
+    }

@@ -20,6 +20,7 @@ VERB_IRIS = {
     "interacted": "http://adlnet.gov/expapi/verbs/interacted",
 }
 VERBS_BY_IRI = {iri: verb for verb, iri in VERB_IRIS.items()}
+VIDEO_TIME = "https://w3id.org/xapi/video/extensions/time"
 SLIDE_TYPE = "http://id.tincanapi.com/activitytype/slide"
 DECK_TYPE = "http://id.tincanapi.com/activitytype/slide-deck"
 _DURATION = re.compile(
@@ -60,10 +61,23 @@ def statement_of(event: Any) -> dict[str, Any]:
         "timestamp": _timestamp(event.at),
         "version": "1.0.3",
     }
-    if event.duration_ms:
-        statement["result"] = {"duration": iso_duration(event.duration_ms)}
+    result = _result(event)
+    if result:
+        statement["result"] = result
     statement["context"] = _context(event)
     return statement
+
+
+def _result(event: Any) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    if event.duration_ms:
+        result["duration"] = iso_duration(event.duration_ms)
+    furthest = (event.statement or {}).get("furthest_ms")
+    if event.verb == "watched" and isinstance(furthest, int | float):
+        # The furthest point reached, in seconds, as the xAPI video profile
+        # names a position in a video.
+        result["extensions"] = {VIDEO_TIME: round(furthest / 1000, 3)}
+    return result
 
 
 def _actor(member: Any) -> dict[str, Any]:
