@@ -5,6 +5,7 @@ from entatio.web.views import (
     assembly,
     editor,
     engagement,
+    exports,
     library,
     media,
     search,
@@ -87,5 +88,8 @@ urlpatterns = [
         media.slide_page,
         name="slide_page",
     ),
+    path("exports/", exports.exports, name="exports"),
+    path("exports/<str:kind>/", exports.export_file, name="export_file"),
+    path("my-data/", exports.my_data, name="my_data"),
     path("", include("entatio.web.people_urls")),
 ]
