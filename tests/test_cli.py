@@ -380,3 +380,12 @@ def test_rebuild_export_and_erase_from_the_command_line(
     assert erased["erased"] == "ada@globex.test"
     member.refresh_from_db()
     assert member.email.endswith("@erased.invalid")
+
+
+def test_export_refuses_a_missing_folder_and_a_folder_for_a_file(capsys, db, tmp_path):
+    status, _, err = run(capsys, "export", "csv", "--out", str(tmp_path / "no/x.csv"))
+    assert status == 2 and "There is no folder" in err
+    assert not (tmp_path / "no").exists()
+
+    status, _, err = run(capsys, "export", "xapi", "--out", str(tmp_path))
+    assert status == 2 and "is a folder" in err

@@ -157,3 +157,22 @@ def test_rebuild_gives_the_same_records(portal, group, member):
     )
     assert after == before
     assert [v for _, v, _, _ in after] == [2, 2, 2]
+
+
+def test_impossible_durations_and_future_times_are_refused(portal, group, member):
+    presentation = deck(portal)
+    share_presentation(presentation, group)
+    s0 = presentation.slides.first()
+    items = [
+        {**view(member, s0, T0, 10), "duration_ms": float("inf")},
+        {**view(member, s0, T0, 10), "duration_ms": True},
+        view(member, s0, datetime(2126, 1, 1, tzinfo=UTC), 5000),
+        view(member, s0, T0, 5000),
+    ]
+
+    result = record_events(portal, items)
+
+    assert result.stored == 1
+    assert [n for n, _ in result.errors] == [1, 2, 3]
+    assert "whole number" in result.errors[0][1]
+    assert "future" in result.errors[2][1]

@@ -276,3 +276,29 @@ def test_successful_logins_do_not_count(member, client, settings):
     for _ in range(4):
         client.logout()
         assert client.post(reverse("login"), right).status_code == 302
+
+
+def test_failures_from_elsewhere_do_not_lock_the_owner_out(member, settings):
+    from django.test import Client
+
+    settings.RATE_LIMITS = {
+        **settings.RATE_LIMITS,
+        "login": (3, 900),
+        "login_address": (5, 900),
+    }
+    login = reverse("login")
+    attacker = Client(REMOTE_ADDR="10.9.9.9")
+    owner = Client(REMOTE_ADDR="127.0.0.7")
+    wrong = {"username": member.email, "password": "wrong"}
+    right = {"username": member.email, "password": "pw-" + member.email}
+
+    for _ in range(4):
+        attacker.post(login, wrong)
+    assert attacker.post(login, right).status_code == 429
+    assert owner.post(login, right).status_code == 302
+
+    # Many names from one address meet the address's own, wider limit.
+    for number in range(5):
+        attacker.post(login, {"username": f"n{number}@x.test", "password": "x"})
+    other = {"username": "someone@x.test", "password": "x"}
+    assert attacker.post(login, other).status_code == 429

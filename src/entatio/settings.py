@@ -12,6 +12,7 @@ sends mail by SMTP instead of showing it on the console, and
 """
 
 import os
+import secrets
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -19,9 +20,28 @@ BASE_DIR = Path(__file__).resolve().parent
 HOME = Path(os.environ.get("ENTATIO_HOME", "var")).resolve()
 
 DEBUG = os.environ.get("ENTATIO_DEBUG", "1") == "1"
-SECRET_KEY = os.environ.get(
-    "ENTATIO_SECRET_KEY", "embedded-default-only-not-for-production"
-)
+
+
+def secret_key_of_home(home: Path) -> str:
+    """A random key made once per home and kept there, readable by its owner.
+
+    Signed links (HTML slide grants, sign-up confirmations, sessions) are only
+    as safe as this key, so no installation shares a default one.
+    """
+    path = home / "secret_key"
+    if not path.exists():
+        home.mkdir(parents=True, exist_ok=True)
+        try:
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass  # another process of this home made it a moment ago
+        else:
+            with os.fdopen(descriptor, "w") as file:
+                file.write(secrets.token_urlsafe(50))
+    return path.read_text().strip()
+
+
+SECRET_KEY = os.environ.get("ENTATIO_SECRET_KEY") or secret_key_of_home(HOME)
 ALLOWED_HOSTS = os.environ.get("ENTATIO_ALLOWED_HOSTS", "localhost,127.0.0.1").split(
     ","
 )
@@ -212,6 +232,7 @@ else:
 # Attempts per window before a 429; each limit is (attempts, seconds).
 RATE_LIMITS = {
     "login": (10, 15 * 60),
+    "login_address": (50, 15 * 60),
     "signup": (10, 60 * 60),
     "verify": (30, 60 * 60),
     "invitation": (30, 60 * 60),

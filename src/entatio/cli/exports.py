@@ -47,7 +47,7 @@ def rebuild(arguments: argparse.Namespace) -> int:
 
 def export(arguments: argparse.Namespace) -> int:
     portal = portal_named(arguments.portal) if arguments.portal else None
-    out = Path(arguments.out)
+    out = _checked_out(Path(arguments.out), folder=arguments.format == "parquet")
 
     if arguments.format == "xapi":
         document = {"statements": export_xapi(out, portal), "out": str(out)}
@@ -64,6 +64,19 @@ def export(arguments: argparse.Namespace) -> int:
         counts = ", ".join(f"{v} {k}" for k, v in document.items() if k != "out")
         print(f"Wrote {counts} to {out}.")
     return 0
+
+
+def _checked_out(out: Path, folder: bool) -> Path:
+    """Where to write; its parent folder must exist, so a typo makes nothing."""
+    if not out.parent.is_dir():
+        raise CommandError(
+            f"There is no folder {out.parent}; make it first or choose another --out."
+        )
+    if out.is_dir() and not folder:
+        raise CommandError(f"{out} is a folder; give --out a file name.")
+    if out.exists() and folder and not out.is_dir():
+        raise CommandError(f"{out} is a file; give --out a folder for Parquet.")
+    return out
 
 
 def _send_to_lrs(arguments: argparse.Namespace, statements_file: Path) -> int:
@@ -93,9 +106,8 @@ def member_named(email: str, portal_name: str | None) -> Member:
 
 def export_member(arguments: argparse.Namespace) -> int:
     member = member_named(arguments.email, arguments.portal)
+    out = _checked_out(Path(arguments.out), folder=False)
     document = member_data(member)
-    out = Path(arguments.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(document, indent=2, ensure_ascii=False), "utf-8")
 
     summary = {

@@ -29,6 +29,7 @@ logger = logging.getLogger(__name__)
 
 MAX_BATCH = 500
 MAX_DURATION_MS = 60 * 60 * 1000
+MAX_CLOCK_AHEAD = timedelta(days=1)
 KNOWN_VERBS = frozenset(
     {
         "viewed",
@@ -193,13 +194,19 @@ def _parse_time(value: Any) -> datetime:
         raise EventError(
             "'at' must be an ISO 8601 time, e.g. 2026-01-31T09:30:00Z"
         ) from error
-    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+    at = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+    # A day of clock skew is tolerated; a later time is an error or a forgery.
+    if at > timezone.now() + MAX_CLOCK_AHEAD:
+        raise EventError("'at' lies in the future; check the sender's clock")
+    return at
 
 
 def _parse_duration(value: Any) -> int:
+    if isinstance(value, bool):
+        raise EventError("'duration_ms' must be a whole number")
     try:
         duration_ms = int(value or 0)
-    except (TypeError, ValueError) as error:
+    except (TypeError, ValueError, OverflowError) as error:
         raise EventError("'duration_ms' must be a whole number") from error
     if not 0 <= duration_ms <= MAX_DURATION_MS:
         raise EventError("'duration_ms' must be between 0 and 3600000")

@@ -55,18 +55,22 @@ class RateLimitedLoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        keys = self._limit_keys(request)
-        if any(is_limited("login", key) for key in keys):
+        limits = self._limits(request)
+        if any(is_limited(scope, key) for scope, key in limits):
             return render(request, "web/rate_limited.html", status=429)
         response = super().post(request, *args, **kwargs)
         if not request.user.is_authenticated:
-            for key in keys:
-                count_attempt("login", key)
+            for scope, key in limits:
+                count_attempt(scope, key)
         return response
 
-    def _limit_keys(self, request: HttpRequest) -> list[str]:
+    def _limits(self, request: HttpRequest) -> list[tuple[str, str]]:
+        # Guessing one login's password is limited per address and name, so
+        # a stranger's failures never lock its owner out elsewhere; trying
+        # many names from one address meets the wider address limit.
         name = request.POST.get("username", "").strip().lower()[:150]
-        return [f"address:{client_address(request)}", f"name:{name}"]
+        address = client_address(request)
+        return [("login", f"{address}:{name}"), ("login_address", address)]
 
 
 class SignupFormForm(forms.Form):
