@@ -5,19 +5,11 @@ import io
 
 import pytest
 from django.test import Client
-from django.urls import include, path
 
 from entatio.insights.models import Goal
 from entatio.insights.views import PAGES
 from entatio.people.models import Member
 from tests.personas import make_member
-
-# The test's own URLs: the insights pages beside the web app's.
-urlpatterns = [
-    path("insights/", include("entatio.insights.urls")),
-    path("", include("entatio.web.urls")),
-]
-pytestmark = pytest.mark.urls(__name__)
 
 
 def _client(member) -> Client:

@@ -4,5 +4,6 @@ from django.urls import include, path
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("entatio.crm.urls")),
+    path("insights/", include("entatio.insights.urls")),
     path("", include("entatio.web.urls")),
 ]
