@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import _setup  # noqa: E402
+import _setup
 
 
 def main() -> int:

@@ -1,7 +1,7 @@
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from entatio.engagement.access import share_presentation, revoke_share
+from entatio.engagement.access import revoke_share, share_presentation
 from entatio.engagement.events import record_events
 from entatio.engagement.models import ActivityRecord
 from entatio.library.models import Presentation, PresentationSlide, Slide
