@@ -24,6 +24,7 @@ def serve(arguments: argparse.Namespace) -> int:
     portal = default_portal()
     owner, password = ensure_owner_login(portal)
     listening = _listen(arguments.host, arguments.port)
+    _resume_background_work()
 
     # SIGTERM stops the server as Ctrl-C does, so the worker is stopped too.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
@@ -46,6 +47,17 @@ def serve(arguments: argparse.Namespace) -> int:
         stopping.set()
         stop_worker(worker)
     return 0
+
+
+def _resume_background_work() -> None:
+    """Work a stopped server left: imports half made, CRM schedules overdue."""
+    from entatio.crm.tasks import ensure_schedules
+    from entatio.ingest.imports import resume_stalled_imports
+
+    resumed = resume_stalled_imports()
+    if resumed:
+        logger.info("Queued %d imports that stopped with the last server", resumed)
+    ensure_schedules()
 
 
 def _listen(host: str, port: int) -> socket.socket:
