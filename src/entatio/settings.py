@@ -14,6 +14,7 @@ sends mail by SMTP instead of showing it on the console, and
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -168,7 +169,7 @@ WHITENOISE_USE_FINDERS = True
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
-ENTATIO = {
+ENTATIO: dict[str, Any] = {
     # Where people reach this installation; links in e-mails and the
     # activity IRIs of exported xAPI statements are made from it.
     "PUBLIC_URL": os.environ.get("ENTATIO_PUBLIC_URL", "http://localhost:8000"),

@@ -1,6 +1,7 @@
 """Commands on the CRM: import Salesforce CSV exports, sync with Salesforce."""
 
 import argparse
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -109,7 +110,9 @@ def sync(arguments: argparse.Namespace) -> int:
     return 2
 
 
-def _print_sync(run: SyncRun, failed: list[dict[str, Any]], scheduled: bool) -> None:
+def _print_sync(
+    run: SyncRun, failed: Sequence[Mapping[str, Any]], scheduled: bool
+) -> None:
     pulled = run.counts.get("pulled", {})
     pushed = run.counts.get("pushed", {})
     print(f"Sync {run.pk}: {run.get_outcome_display()}.")

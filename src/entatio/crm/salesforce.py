@@ -142,12 +142,7 @@ class SalesforceConnector:
             yield from page["records"]
             if page.get("done", True):
                 return
-            page = self.call(
-                lambda sf, url=page["nextRecordsUrl"]: sf.query_more(
-                    url, identifier_is_url=True
-                ),
-                "queryMore",
-            )
+            page = self.call(_next_page(page["nextRecordsUrl"]), "queryMore")
 
     # Writing ---------------------------------------------------------------
 
@@ -230,16 +225,9 @@ class SalesforceConnector:
         results: list[RowResult] = []
         for job in jobs:
             job_id = job["job_id"]
-            succeeded = self.call(
-                lambda sf, j=job_id: getattr(sf.bulk2, sobject).get_successful_records(
-                    j
-                ),
-                "bulk results",
-            )
-            failed = self.call(
-                lambda sf, j=job_id: getattr(sf.bulk2, sobject).get_failed_records(j),
-                "bulk failed results",
-            )
+            ingest = _BulkJobResults(sobject, job_id)
+            succeeded = self.call(ingest.successful, "bulk results")
+            failed = self.call(ingest.failed, "bulk failed results")
             results += _bulk_results(succeeded, id_field, ok=True)
             results += _bulk_results(failed, id_field, ok=False)
         return results
@@ -319,3 +307,26 @@ def _bulk_results(text: str, id_field: str, ok: bool) -> list[RowResult]:
         )
         for row in csv.DictReader(io.StringIO(text))
     ]
+
+
+def _next_page(url: str) -> Callable[[Salesforce], Any]:
+    """The request for one more page of a query, bound to its address."""
+
+    def query_more(sf: Salesforce) -> Any:
+        return sf.query_more(url, identifier_is_url=True)
+
+    return query_more
+
+
+@dataclass(frozen=True)
+class _BulkJobResults:
+    """The result requests of one Bulk API 2.0 job, bound to it."""
+
+    sobject: str
+    job_id: str
+
+    def successful(self, sf: Salesforce) -> Any:
+        return getattr(sf.bulk2, self.sobject).get_successful_records(self.job_id)
+
+    def failed(self, sf: Salesforce) -> Any:
+        return getattr(sf.bulk2, self.sobject).get_failed_records(self.job_id)

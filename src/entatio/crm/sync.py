@@ -8,7 +8,7 @@ next run marks that worker's run as interrupted.
 
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -176,7 +176,7 @@ class SyncOverview:
     login_url: str
     next_run_at: datetime | None
     runs: list[SyncRun]
-    backlog: list[dict[str, Any]]
+    backlog: Sequence[Mapping[str, Any]]
     waiting: int
     failed: list[OutboxEntry]
 

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from pptx import Presentation as PptxDocument
 from pptx.dml.color import RGBColor
@@ -170,7 +171,7 @@ def write_deck(deck: DemoDeck, folder: Path) -> Path:
     return path
 
 
-def _add_band(document: PptxDocument, slide, colour: str) -> None:
+def _add_band(document: Any, slide: Any, colour: str) -> None:
     """A coloured band at the foot of the slide, so each deck looks its own."""
     height = Emu(document.slide_height // 14)
     band = slide.shapes.add_shape(

@@ -439,6 +439,8 @@ def _follow_unnamed(
 
 
 def _new_span(p: _Parsed, mode: str, pk: uuid.UUID | None = None) -> _Span:
+    # Only events that name a presentation are placed in visits.
+    assert p.presentation_id is not None
     visit = Visit(
         id=pk or uuid.uuid4(),
         member_id=p.member_id,
