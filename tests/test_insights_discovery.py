@@ -7,6 +7,7 @@ import pytest
 from entatio.insights.columnar import write_copy
 from entatio.insights.cube import prepare
 from entatio.insights.discovery import Discovery, discover
+from entatio.insights.risk import AccountTrend, accounts_at_risk
 from entatio.insights.simulate import World, simulate_world
 from entatio.people.models import Organization
 
@@ -20,12 +21,13 @@ CAUSAL = re.compile(
 )
 
 
-def _build(seed: int, effects: bool) -> tuple[World, Discovery]:
+def _build(seed: int, effects: bool) -> tuple[World, Discovery, list[AccountTrend]]:
     organization = Organization.objects.create(
         name=f"World {seed}", slug=f"world-{seed}-{int(effects)}"
     )
     world = simulate_world(organization, seed=seed, effects=effects)
-    return world, discover(prepare(write_copy(organization)))
+    prepared = prepare(write_copy(organization))
+    return world, discover(prepared), accounts_at_risk(prepared)
 
 
 def found_planted(world: World, discovery: Discovery) -> list[bool]:
@@ -48,21 +50,27 @@ def found_planted(world: World, discovery: Discovery) -> list[bool]:
 
 @pytest.mark.parametrize("seed", PLANTED_SEEDS)
 def test_every_planted_effect_is_found(transactional_db, seed):
-    world, discovery = _build(seed, effects=True)
+    world, discovery, accounts = _build(seed, effects=True)
 
     assert [e.kind for e in world.planted] == ["cell", "cell", "trend", "sales"]
     assert found_planted(world, discovery) == [True] * 4
+    falling = {a.name: a for a in accounts if a.name in world.at_risk_accounts}
+    assert falling and all(a.change < -0.6 for a in falling.values())
+    flagged = {a.name for a in accounts if a.at_risk}
+    assert flagged <= set(world.at_risk_accounts)
     check_numbers_and_evidence(world, discovery)
     check_no_sentence_claims_a_cause(discovery)
 
 
 @pytest.mark.parametrize("seed", NULL_SEEDS)
 def test_a_world_without_effects_yields_no_insight(transactional_db, seed):
-    world, discovery = _build(seed, effects=False)
+    world, discovery, accounts = _build(seed, effects=False)
 
     assert world.planted == []
     assert discovery.tested > 500
     assert [i.sentence for i in discovery.insights] == []
+    assert len(accounts) > 30
+    assert [a.name for a in accounts if a.at_risk] == []
 
 
 def check_numbers_and_evidence(world: World, discovery: Discovery) -> None:
