@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from django.urls import include, path, reverse
+from django.urls import reverse
 from django.utils import timezone
 
 from entatio.crm.models import OutboxEntry, SyncRun
@@ -15,11 +15,6 @@ from tests.personas import *  # noqa: F403
 from tests.test_crm_fixtures import *  # noqa: F403
 
 # The site's own pages and the CRM's, as src/entatio/urls.py is to have them.
-urlpatterns = [
-    path("", include("entatio.web.urls")),
-    path("", include("entatio.crm.urls")),
-]
-pytestmark = pytest.mark.urls(__name__)
 
 RECORD = "Entatio_Activity_Record__c"
 
