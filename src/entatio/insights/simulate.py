@@ -408,8 +408,10 @@ def _plant_risk(
     world.at_risk_accounts = sorted(accounts[i].name for i in falling)
 
 
-def _new_id(rng: np.random.Generator) -> str:
-    return str(uuid.UUID(int=int(rng.integers(0, 2**63)) << 64 | 1, version=4))
+def _new_id() -> str:
+    # Random, not drawn from the seed: two worlds of one seed in one database
+    # must not share event or visit ids, which are stored once.
+    return str(uuid.uuid4())
 
 
 def _visit_events(
@@ -418,14 +420,14 @@ def _visit_events(
     at: datetime,
     rng: np.random.Generator,
 ) -> Iterator[dict[str, Any]]:
-    visit = _new_id(rng)
+    visit = _new_id()
     shown = rng.choice(
         slides, size=int(rng.integers(1, len(slides) + 1)), replace=False
     )
     for slide_id in shown:
         duration_ms = int(rng.integers(4_000, 90_000))
         yield {
-            "id": _new_id(rng),
+            "id": _new_id(),
             "member": email,
             "slide": int(slide_id),
             "verb": "viewed",
