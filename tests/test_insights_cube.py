@@ -253,3 +253,29 @@ def test_copy_is_current_and_fresh(small_world):
     assert second.written_at >= first.written_at
     assert (second.folder / "events").is_dir()
     assert second.written_at <= timezone.now()
+
+
+def test_sales_permutation_p_value_separates_a_link_from_none():
+    import numpy as np
+    import pandas as pd
+
+    from entatio.insights.sales import PERMUTATIONS, permutation_p_value
+
+    rng = np.random.default_rng(3)
+    accounts, quarters = 40, 4
+    frame = pd.DataFrame(
+        {
+            "account_id": np.repeat(np.arange(accounts), quarters),
+            "ago": np.tile(np.arange(quarters), accounts),
+            "stratum": np.repeat(rng.choice(["A", "B"], accounts), quarters),
+            "engaged": rng.random(accounts * quarters) < 0.5,
+            "current": rng.gamma(2, 0.5, accounts * quarters),
+        }
+    )
+    noise = rng.normal(0, 0.5, len(frame))
+
+    linked = frame.assign(following=1 + frame.engaged * 1.0 + noise)
+    unlinked = frame.assign(following=1 + noise)
+
+    assert permutation_p_value(linked) == 1 / (PERMUTATIONS + 1)
+    assert permutation_p_value(unlinked) > 0.05
