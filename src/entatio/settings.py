@@ -31,7 +31,8 @@ def secret_key_of_home(home: Path) -> str:
     """
     path = home / "secret_key"
     if not path.exists():
-        home.mkdir(parents=True, exist_ok=True)
+        # The home holds the database, uploads and this key: its owner's only.
+        home.mkdir(mode=0o700, parents=True, exist_ok=True)
         try:
             descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:
@@ -168,6 +169,8 @@ WHITENOISE_USE_FINDERS = True
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 
 ENTATIO: dict[str, Any] = {
     # Where people reach this installation; links in e-mails and the
@@ -237,6 +240,7 @@ RATE_LIMITS = {
     "signup": (10, 60 * 60),
     "verify": (30, 60 * 60),
     "invitation": (30, 60 * 60),
+    "discussion_post": (20, 10 * 60),
 }
 
 # Production (ENTATIO_DEBUG=0): HTTPS only, cookies never sent in clear.

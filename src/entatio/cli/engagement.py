@@ -17,6 +17,8 @@ from entatio.engagement.reports import (
     report_as_dict,
     state_of,
 )
+from entatio.library.models import Presentation
+from entatio.people.models import SharingGroup
 
 # One letter per record state in the members grid of the plain table.
 STATE_MARKS = {"not_yet_viewed": ".", "viewed": "1", "viewed_again": "2"}
@@ -33,6 +35,7 @@ def share(arguments: argparse.Namespace) -> int:
                 "or name its own."
             )
 
+    _refuse_group_of_other_portal(presentation, arguments.group)
     group = group_named(presentation.portal, arguments.group)
     share_presentation(presentation, group)
     # The web app leaves this to the worker; here the records must exist
@@ -55,6 +58,29 @@ def share(arguments: argparse.Namespace) -> int:
             f"{document['audience']} members can see it in all."
         )
     return 0
+
+
+def _refuse_group_of_other_portal(presentation: Presentation, name: str) -> None:
+    """A group named only in another portal is a mistake, not a new group."""
+    wanted = " ".join(name.split())
+    portal = presentation.portal
+    if SharingGroup.objects.filter(portal=portal, name__iexact=wanted).exists():
+        return
+
+    elsewhere = (
+        SharingGroup.objects.filter(
+            portal__organization_id=portal.organization_id, name__iexact=wanted
+        )
+        .select_related("portal")
+        .first()
+    )
+    if elsewhere is not None:
+        raise CommandError(
+            f"Group {elsewhere.name!r} is in portal {elsewhere.portal.slug}, but "
+            f"presentation {presentation.pk} is in portal {portal.slug}; a "
+            "presentation is shared with groups of its own portal. Copy the "
+            "presentation into that portal or name a group of its own."
+        )
 
 
 def records(arguments: argparse.Namespace) -> int:

@@ -33,6 +33,17 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print_error("stopped.")
         return 130
+    except BrokenPipeError:
+        # The reader (say ``head``) has gone; what is left to print has no one
+        # to read it, and Python's own flush at exit must not complain again.
+        _silence_stdout()
+        return 1
+
+
+def _silence_stdout() -> None:
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 def _set_up_django() -> None:

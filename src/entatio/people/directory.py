@@ -146,11 +146,24 @@ def read_people_rows(
 def _columns(name: str, headers: Sequence[str]) -> dict[str, str]:
     """Header to field name, or to ``attr:`` plus the header for attributes."""
     columns = {}
+    headers_of_field: dict[str, list[str]] = {}
     for header in headers:
         if header is None:
             continue
         key = re.sub(r"[^a-z0-9]", "", header.lower())
-        columns[header] = FIELD_OF_HEADER.get(key, "attr:" + header.strip())
+        field = FIELD_OF_HEADER.get(key, "attr:" + header.strip())
+        columns[header] = field
+        headers_of_field.setdefault(field, []).append(header)
+
+    # A reader keeps one cell per header, so a second column of the same
+    # field would silently win over the first.
+    for named in headers_of_field.values():
+        if len(named) > 1:
+            listed = ", ".join(repr(header) for header in named)
+            raise DirectoryError(
+                f"{name} has {len(named)} columns for the same field "
+                f"({listed}); keep one of them."
+            )
     if "email" not in columns.values():
         raise DirectoryError(
             f"{name} has no e-mail column; add a column named 'email' "
