@@ -362,6 +362,7 @@ def test_an_erased_member_is_not_linked_to_a_contact(org, portal, member, tmp_pa
     assert MemberContact.objects.filter(member=member).exists()
 
     erase_member(member)
+    assert not MemberContact.objects.filter(member=member).exists()
     result = import_crm_files(org, contacts=contacts).as_dict()
 
     assert counts(result["members_matched"]) == (0, 0, 0, 0)

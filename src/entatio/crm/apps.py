@@ -5,3 +5,6 @@ class CrmConfig(AppConfig):
     name = "entatio.crm"
     label = "crm"
     verbose_name = "CRM"
+
+    def ready(self) -> None:
+        from entatio.crm import receivers  # noqa: F401  (connects them)

@@ -11,6 +11,7 @@ from django.utils import timezone
 from entatio.engagement.models import ActivityRecord, Event, Visit
 from entatio.engagement.xapi import statement_of
 from entatio.people.models import Member, Organization
+from entatio.people.signals import member_erased
 
 logger = logging.getLogger(__name__)
 
@@ -90,6 +91,7 @@ def erase_member(member: Member) -> None:
         member.user = None
         member.erased_at = timezone.now()
         member.save()
+        member_erased.send(sender=Member, member=member)
 
         if user is not None and not user.memberships.exists():
             user.delete()
