@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "entatio.library",
     "entatio.ingest",
     "entatio.engagement",
+    "entatio.discussions",
     "entatio.insights",
     "entatio.web",
 ]

@@ -5,5 +5,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("entatio.crm.urls")),
     path("insights/", include("entatio.insights.urls")),
+    path("", include("entatio.discussions.urls")),
     path("", include("entatio.web.urls")),
 ]

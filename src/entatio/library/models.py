@@ -97,6 +97,10 @@ class Presentation(models.Model):
         related_name="presentations",
         help_text="The upload this presentation was made from, if any.",
     )
+    downloadable = models.BooleanField(
+        default=False,
+        help_text="Members who see it may download the original file and a PDF.",
+    )
     slides = models.ManyToManyField(
         Slide, through="PresentationSlide", related_name="presentations"
     )
