@@ -3,6 +3,7 @@ from django.urls import include, path
 
 from entatio.web.views import (
     assembly,
+    downloads,
     editor,
     engagement,
     exports,
@@ -69,6 +70,17 @@ urlpatterns = [
         engagement.engagement_csv,
         name="engagement_csv",
     ),
+    path(
+        PRESENTATION + "downloadable/",
+        downloads.set_downloadable,
+        name="set_downloadable",
+    ),
+    path(
+        PRESENTATION + "download/original/",
+        downloads.download_original,
+        name="download_original",
+    ),
+    path(PRESENTATION + "download/pdf/", downloads.download_pdf, name="download_pdf"),
     path("events/", viewer.viewer_events, name="record_events"),
     path(
         "slides/<int:slide_id>/image/",

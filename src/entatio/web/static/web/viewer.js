@@ -310,6 +310,10 @@
     setLink(previous, index - 1);
     setLink(next, index + 1);
     preload(index + 1);
+    // The discussion panel follows the slide on the stage.
+    document.dispatchEvent(
+      new CustomEvent("entatio:slide-shown", { detail: { slide: slide.id } })
+    );
   }
 
   function stageContent(slide) {
