@@ -2,7 +2,7 @@
 
 SQLite keeps an FTS5 table in step with the slides by triggers; PostgreSQL
 searches a weighted ``tsvector`` of the same fields through a GIN index on
-that very expression (made in migration 0003, which must be changed with
+that very expression (made in migrations 0003 and 0005, which must change with
 ``slide_vector`` below). Both rank a match in the title above one in the
 notes, and both treat every word typed as a required prefix, so results
 narrow as a person types.
@@ -23,7 +23,8 @@ from entatio.library.models import Slide
 
 MAX_RESULTS = 50
 MAX_WORDS = 12
-SEARCH_CONFIG = "english"
+# Made in migration 0005: english with accents folded, as FTS5 folds them.
+SEARCH_CONFIG = "entatio_english"
 FTS_TABLE = "library_slide_fts"
 # bm25 weights of title, description, text and notes, as A-D in PostgreSQL.
 FTS_WEIGHTS = (10.0, 4.0, 2.0, 1.0)
