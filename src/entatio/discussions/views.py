@@ -40,9 +40,7 @@ from entatio.people.limits import allow_attempt
 from entatio.people.models import Member
 
 FRAGMENT_HEADER = "X-Entatio-Fragment"
-RATE_LIMITED = (
-    "You have posted a lot in a short time; wait a few minutes and try again."
-)
+RATE_LIMITED = "You posted a lot in a short time; wait a few minutes, then post again."
 
 
 @require_GET
@@ -119,7 +117,10 @@ def presentation_discussions(
     return render(
         request,
         "discussions/presentation.html",
-        _page_context(request, member, presentation=presentation, threads=threads),
+        _page_context(
+            request,
+            {"member": member, "presentation": presentation, "threads": threads},
+        ),
     )
 
 
@@ -186,7 +187,7 @@ def _thread_response(
     return render(
         request,
         "discussions/thread_page.html",
-        _page_context(request, member, **context),
+        _page_context(request, context),
         status=status,
     )
 
@@ -220,7 +221,7 @@ def _wants_fragment(request: HttpRequest) -> bool:
     return request.headers.get(FRAGMENT_HEADER) == "thread"
 
 
-def _page_context(request: HttpRequest, member: Member, **context: object) -> dict:
-    """What the site's frame needs: who is signed in, where, and where else."""
+def _page_context(request: HttpRequest, context: dict) -> dict:
+    """The page's own context and what the site's frame needs besides."""
     portals = [m.portal for m in memberships_of(request.user)]
-    return {**context, "member": member, "portals": portals}
+    return {**context, "portals": portals}
