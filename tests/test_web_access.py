@@ -350,3 +350,156 @@ def test_a_slide_of_another_presentation_cannot_be_edited_here(ctx, client_of):
     assert response.status_code == 404
     other.refresh_from_db()
     assert other.title == "Roadmap 1"
+
+
+# Discussions and downloads. A post is written once per test, before the
+# personas ask, by the persona named; a presentation is made downloadable, or
+# given its original file, as its case asks.
+
+
+def post_by(persona: str, presentation: str = "deck") -> Callable[[Any], Any]:
+    def written(ctx: Any) -> Any:
+        from entatio.discussions.posting import start_post
+
+        key = f"post_of_{persona}_{presentation}"
+        if not hasattr(ctx, key):
+            writer = ctx.personas[persona]
+            setattr(
+                ctx, key, start_post(writer, getattr(ctx, presentation), None, "Hi")
+            )
+        return getattr(ctx, key)
+
+    return written
+
+
+def post_url(name: str, pick: Callable[[Any], Any]) -> Callable[[Any], str]:
+    return lambda ctx: reverse(name, args=[pick(ctx).pk])
+
+
+def thread_of(pick: Callable[[Any], Any], presentation: str) -> Callable[[Any], str]:
+    def url(ctx: Any) -> str:
+        deck = getattr(ctx, presentation)
+        base = reverse("discussion_thread", args=[deck.pk])
+        return f"{base}?slide={pick(ctx).pk}"
+
+    return url
+
+
+def download_url(name: str, presentation: str, allowed: bool) -> Callable[[Any], str]:
+    def url(ctx: Any) -> str:
+        deck = getattr(ctx, presentation)
+        deck.downloadable = allowed
+        deck.source.file = stored(f"sources/{deck.title}.pdf", b"%PDF-1.4 original")
+        deck.source.save(update_fields=["file"])
+        deck.save(update_fields=["downloadable"])
+        return reverse(name, args=[deck.pk])
+
+    return url
+
+
+POSTED = outcomes(302, 302, 302, 404, 404, LOGIN)
+
+DISCUSSION_CASES = {
+    "discussion of a shown slide": Case(
+        "get", thread_of(lambda ctx: ctx.deck_slides[0], "deck"), SHARED
+    ),
+    "discussion of a hidden slide": Case(
+        "get", thread_of(lambda ctx: ctx.deck_slides[3], "deck"), UNSHARED
+    ),
+    "discussion of an unshared slide": Case(
+        "get", thread_of(lambda ctx: ctx.secret_slides[0], "secret"), UNSHARED
+    ),
+    "discussion of a presentation": Case("get", deck_url("discussion_thread"), SHARED),
+    "discussion of an unshared presentation": Case(
+        "get", secret_url("discussion_thread"), UNSHARED
+    ),
+    "post on a shown slide": Case(
+        "post",
+        deck_url("discussion_post"),
+        POSTED,
+        data=lambda ctx: {"body": "Hello", "slide": ctx.deck_slides[0].pk},
+    ),
+    "post on a hidden slide": Case(
+        "post",
+        deck_url("discussion_post"),
+        UNSHARED_CHANGE,
+        data=lambda ctx: {"body": "Hello", "slide": ctx.deck_slides[3].pk},
+    ),
+    "post on an unshared presentation": Case(
+        "post",
+        secret_url("discussion_post"),
+        UNSHARED_CHANGE,
+        data=lambda ctx: {"body": "Hello"},
+    ),
+    "reply": Case(
+        "post",
+        deck_url("discussion_post"),
+        POSTED,
+        data=lambda ctx: {"body": "Yes", "parent": post_by("author")(ctx).pk},
+    ),
+    "edit a member's post": Case(
+        "post",
+        post_url("edit_post", post_by("member")),
+        # Only its writer; authors moderate by deleting, never by rewording.
+        outcomes(403, 403, 302, 404, 404, LOGIN),
+        data=lambda ctx: {"body": f"Edited by {ctx.persona}"},
+    ),
+    "delete a member's post": Case(
+        "post", post_url("delete_post", post_by("member")), POSTED
+    ),
+    "delete an author's post": Case(
+        "post", post_url("delete_post", post_by("author")), AUTHOR_CHANGE
+    ),
+    "delete a post of an unshared presentation": Case(
+        "post",
+        post_url("delete_post", post_by("owner", "secret")),
+        UNSHARED_CHANGE,
+    ),
+    "discussions page, shared": Case(
+        "get", deck_url("presentation_discussions"), AUTHOR_PAGE
+    ),
+    "discussions page, unshared": Case(
+        "get", secret_url("presentation_discussions"), UNSHARED_PAGE
+    ),
+    "download original, not downloadable": Case(
+        "get", download_url("download_original", "deck", False), UNSHARED
+    ),
+    "download pdf, not downloadable": Case(
+        "get", download_url("download_pdf", "deck", False), UNSHARED
+    ),
+    "download original, downloadable": Case(
+        "get", download_url("download_original", "deck", True), SHARED
+    ),
+    "download pdf, downloadable": Case(
+        "get", download_url("download_pdf", "deck", True), SHARED
+    ),
+    "download, downloadable but unshared": Case(
+        "get", download_url("download_pdf", "secret", True), UNSHARED
+    ),
+    "allow downloads": Case(
+        "post",
+        deck_url("set_downloadable"),
+        AUTHOR_CHANGE,
+        data=lambda ctx: {"downloadable": "on"},
+    ),
+}
+
+
+@pytest.fixture
+def discussion_ctx(ctx, personas):
+    from django.core.cache import cache
+
+    # Posting is rate-limited in the cache, which outlives the database.
+    cache.clear()
+    ctx.personas = personas
+    return ctx
+
+
+@pytest.mark.parametrize("case", DISCUSSION_CASES.values(), ids=DISCUSSION_CASES.keys())
+def test_discussion_and_download_permissions(case: Case, discussion_ctx, client_of):
+    got = {}
+    for persona in ASKING_ORDER:
+        discussion_ctx.persona = persona
+        got[persona] = outcome(case, client_of(persona), discussion_ctx)
+
+    assert got == {p: case.expect[p] for p in ASKING_ORDER}
