@@ -71,6 +71,7 @@ KNOWN_FIELDS = {
     "video-h264-portrait-7s.mp4": [(0, "kind", "video"), (0, "width", 312)],
     "video-vp8-vorbis-1s.webm": [(0, "kind", "video")],
     "html-shower-ribbon-deck.html": [(0, "kind", "html")],
+    "pptx-embedded-video.pptx": [(0, "kind", "video")],
 }
 
 # Slides drawn landscape whatever their page box says (/Rotate honoured).

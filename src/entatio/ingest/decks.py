@@ -14,6 +14,7 @@ from pathlib import Path
 
 import olefile
 from pptx.enum.shapes import MSO_SHAPE_TYPE, PP_PLACEHOLDER
+from pptx.oxml.ns import qn
 from pptx.package import Package
 
 from entatio.ingest.detect import Kind
@@ -36,6 +37,8 @@ class DeckSlide:
     text: str
     notes: str
     hidden: bool
+    # Where in the deck's package the slide's embedded video is, if it has one.
+    video: str = ""
 
 
 def read_deck_slides(path: Path, kind: Kind) -> list[DeckSlide] | None:
@@ -88,7 +91,19 @@ def pptx_slide(slide) -> DeckSlide:
         notes=pptx_notes(slide),
         # PowerPoint writes show="0" on a hidden slide; absent means shown.
         hidden=slide.element.get("show") in ("0", "false"),
+        video=pptx_embedded_video(slide),
     )
+
+
+def pptx_embedded_video(slide) -> str:
+    """The package part of the first video embedded in the slide, or ""."""
+    for video_file in slide.element.iter(qn("a:videoFile")):
+        relationship = slide.part.rels.get(video_file.get(qn("r:link")))
+        # A linked video lives beside the deck on its author's disk; only
+        # one carried inside the file can be played here.
+        if relationship is not None and not relationship.is_external:
+            return str(relationship.target_part.partname).lstrip("/")
+    return ""
 
 
 def shape_texts(shapes) -> list[str]:

@@ -26,7 +26,7 @@ from entatio.ingest.html_pages import html_slide, html_zip_slide
 from entatio.ingest.images import card_picture, image_slide
 from entatio.ingest.pdf_pages import all_pages_blank, check_page_count, pdf_page_makers
 from entatio.ingest.problems import UnreadableFile
-from entatio.ingest.videos import video_slide
+from entatio.ingest.videos import embedded_video, video_slide
 
 logger = logging.getLogger(__name__)
 
@@ -100,12 +100,17 @@ def deck_makers(
         )
         return makers
     return [
-        partial(with_deck_details, m, d) for m, d in zip(makers, details, strict=True)
+        partial(with_deck_details, m, d, path, workdir)
+        for m, d in zip(makers, details, strict=True)
     ]
 
 
-def with_deck_details(make: DraftMaker, details: DeckSlide) -> SlideDraft:
+def with_deck_details(
+    make: DraftMaker, details: DeckSlide, deck: Path, workdir: Path
+) -> SlideDraft:
     draft = make()
+    if details.video:
+        embedded_video(draft, deck, details.video, workdir)
     # The deck's own title, or none: the page's first line is often a date
     # or a chart label in the master.
     draft.title = details.title

@@ -1,16 +1,20 @@
 """Video files as slides: kept as uploaded, with a poster frame and duration."""
 
+import logging
+import zipfile
 from pathlib import Path
 
 import av
 from PIL import Image
 
 from entatio.ingest.config import ingest_setting
-from entatio.ingest.detect import EXTENSIONS, Kind
+from entatio.ingest.detect import EXTENSIONS, VIDEO_KINDS, Kind, detect_kind
 from entatio.ingest.drafts import SlideDraft
 from entatio.ingest.images import encode_picture, stem_title
 from entatio.ingest.problems import SAVE_AGAIN, UnreadableFile
 from entatio.library.models import Slide
+
+logger = logging.getLogger(__name__)
 
 # The very first frame is often black (a fade in); a second in shows what
 # the video is about.
@@ -89,3 +93,37 @@ def poster_frame(container, duration: float) -> Image.Image:
     # a positive angle turns counter-clockwise, as PIL's rotate does.
     image = chosen.to_image()
     return image.rotate(chosen.rotation, expand=True) if chosen.rotation else image
+
+
+def embedded_video(draft: SlideDraft, deck: Path, part: str, workdir: Path) -> None:
+    """Make a deck's slide play the video embedded in it, when it can be played.
+
+    The slide keeps the office's drawing as its picture, so the audience sees
+    the whole slide until they start the video. A video that is too big, too
+    long or unreadable leaves the slide a picture: the deck still imports.
+    """
+    path = workdir / f"embedded-{len(list(workdir.glob('embedded-*')))}"
+    try:
+        with zipfile.ZipFile(deck) as package:
+            if package.getinfo(part).file_size > ingest_setting("MAX_UPLOAD_BYTES"):
+                raise UnreadableFile("the embedded video is over the size limit", "")
+            path.write_bytes(package.read(part))
+        kind = detect_kind(path)
+        if kind not in VIDEO_KINDS:
+            raise UnreadableFile(f"the embedded video is {kind}, not MP4 or WebM", "")
+        with open_video(path) as container:
+            duration = video_duration(container)
+    except (UnreadableFile, KeyError, zipfile.BadZipFile) as problem:
+        logger.warning(
+            "Slide %r of %s keeps its picture; its video %s cannot be played: %s",
+            draft.title,
+            deck.name,
+            part,
+            getattr(problem, "reason", problem),
+        )
+        return
+
+    draft.kind = Slide.Kind.VIDEO
+    draft.media = path
+    draft.media_extension = EXTENSIONS[kind]
+    draft.duration_seconds = duration
