@@ -70,7 +70,10 @@ KNOWN_FIELDS = {
     "img-rgba-transparent.png": [(0, "kind", "image"), (0, "width", 312)],
     "video-h264-portrait-7s.mp4": [(0, "kind", "video"), (0, "width", 312)],
     "video-vp8-vorbis-1s.webm": [(0, "kind", "video")],
-    "html-shower-ribbon-deck.html": [(0, "kind", "html")],
+    "html-shower-ribbon-deck.html": [
+        (0, "kind", "html"),
+        (0, "notes", "Echo Park 8-bit sustainable umami deep v Kickstarter."),
+    ],
     "pptx-embedded-video.pptx": [(0, "kind", "video")],
 }
 

@@ -82,6 +82,22 @@ def test_html_page_is_one_interactive_slide_kept_as_uploaded(tmp_path, portal):
     assert slide.image and slide.thumbnail
 
 
+def test_html_speaker_notes_are_notes_not_slide_text(tmp_path, portal):
+    page = (
+        b"<html><body><section><h2>Roadmap</h2><p>Three releases</p>"
+        b'<aside class="notes">Mention the <b>beta</b> dates</aside></section>'
+        b'<section><p>Questions</p><p class="note">Leave ten minutes</p>'
+        b"</section></body></html>"
+    )
+    (tmp_path / "reveal.html").write_bytes(page)
+
+    source = start_import(portal, tmp_path / "reveal.html", "reveal.html")
+
+    slide = Slide.objects.get(source=source)
+    assert slide.text == "Roadmap\nThree releases\nQuestions"
+    assert slide.notes == "Mention the beta dates\nLeave ten minutes"
+
+
 def test_zip_with_index_html_is_one_interactive_slide(tmp_path, portal):
     archive = make_zip(
         tmp_path / "site.zip",

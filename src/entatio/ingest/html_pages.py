@@ -1,7 +1,8 @@
 """HTML as interactive slides: a page, or a ZIP of a site with its index.html.
 
 The file is stored as uploaded and shown sandboxed by the viewer; here it
-only gets a title, its text for search, and a card as its picture.
+only gets a title, its text for search, the speaker's notes, and a card as
+its picture.
 """
 
 import zipfile
@@ -19,37 +20,58 @@ MAX_HTML_BYTES = 5 << 20
 
 
 class PageText(HTMLParser):
-    """The title and the visible text of an HTML page."""
+    """The title, the visible text and the speaker notes of an HTML page."""
 
     SKIPPED = {"script", "style", "template", "noscript", "svg"}
     BREAKS = {"p", "div", "section", "h1", "h2", "h3", "h4", "li", "br", "tr"}
+    # Classes that HTML slide tools (reveal.js, Shower, impress.js, Remark's
+    # output) give the speaker's notes; the audience never sees them.
+    NOTE_CLASSES = {"note", "notes", "speaker-notes", "speaker-note"}
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.title = ""
         self.lines: list[str] = [""]
-        self.open_tags: list[str] = []
+        self.note_lines: list[str] = [""]
+        self.open_tags: list[tuple[str, bool]] = []
 
     def handle_starttag(self, tag: str, attrs) -> None:
-        if tag in self.BREAKS:
-            self.lines.append("")
-        self.open_tags.append(tag)
+        classes = set((dict(attrs).get("class") or "").lower().split())
+        opens_note = bool(classes & self.NOTE_CLASSES)
+        if tag in self.BREAKS or opens_note:
+            self.current_lines().append("")
+        self.open_tags.append((tag, opens_note))
+        if opens_note:
+            self.note_lines.append("")
 
     def handle_endtag(self, tag: str) -> None:
-        if tag in self.open_tags:
-            while self.open_tags.pop() != tag:
+        if any(name == tag for name, _ in self.open_tags):
+            while self.open_tags.pop()[0] != tag:
                 pass
 
     def handle_data(self, data: str) -> None:
-        if any(tag in self.SKIPPED for tag in self.open_tags):
+        if any(name in self.SKIPPED for name, _ in self.open_tags):
             return
-        if "title" in self.open_tags:
+        if any(name == "title" for name, _ in self.open_tags):
             self.title += data
             return
-        self.lines[-1] += data
+        self.current_lines()[-1] += data
+
+    def current_lines(self) -> list[str]:
+        in_note = any(is_note for _, is_note in self.open_tags)
+        return self.note_lines if in_note else self.lines
 
     def text(self) -> str:
-        return clean_text("\n".join(" ".join(line.split()) for line in self.lines))
+        return joined_lines(self.lines)
+
+    def notes(self) -> str:
+        return joined_lines(self.note_lines)
+
+
+def joined_lines(lines: list[str]) -> str:
+    # Nested blocks open a line each; only lines with words are kept.
+    words = (" ".join(line.split()) for line in lines)
+    return clean_text("\n".join(line for line in words if line))
 
 
 def html_slide(path: Path, name: str) -> SlideDraft:
@@ -83,6 +105,7 @@ def page_slide(html: bytes, path: Path, kind: Kind, name: str) -> SlideDraft:
         picture=card_picture(title, "Interactive page"),
         title=title,
         text=text,
+        notes=page.notes(),
         media=path,
         media_extension=EXTENSIONS[kind],
     )
