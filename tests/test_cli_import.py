@@ -1,4 +1,4 @@
-"""``entatio import`` and ``entatio demo`` on real files, in-process."""
+"""``entatio import`` on real files, in-process; the demo is in test_demo.py."""
 
 import json
 
@@ -7,9 +7,7 @@ from PIL import Image
 
 from entatio.cli.main import main
 from entatio.demo.decks import DECKS, write_deck
-from entatio.engagement.models import ActivityRecord, Event
 from entatio.library.models import Presentation, Slide, Source
-from entatio.people.models import Organization
 from tests.shared import corpus_dir, corpus_manifest
 
 
@@ -149,31 +147,3 @@ def test_a_protected_corpus_file_asks_for_its_password(capsys, portal, row):
     assert status == 0, err
     [presentation] = json.loads(out)["presentations"]
     assert len(presentation["slides"]) == int(row["slides"])
-
-
-@pytest.mark.soffice
-def test_demo_shows_all_four_states_and_is_made_once(capsys, transactional_db):
-    status, out, err = run(capsys, "demo", "--json")
-
-    assert status == 0, err
-    demo = json.loads(out)
-    assert demo["created"] is True
-    assert demo["portal"] == "academy"
-    assert [p["title"] for p in demo["presentations"]] == [deck.title for deck in DECKS]
-    assert demo["owner"]["email"] == "owner@northwind.example"
-    assert len(demo["owner"]["password"]) >= 12
-    assert demo["members"] == 26
-    assert demo["events"] == Event.objects.count() > 100
-
-    first = demo["presentations"][0]["id"]
-    status, out, _ = run(capsys, "records", first, "--json")
-    report = json.loads(out)
-    assert all(count > 0 for count in report["total"].values()), report["total"]
-    assert len(report["slides"]) == 5  # the hidden slide is left out
-    assert ActivityRecord.objects.filter(archived=False).count() > 0
-
-    status, out, _ = run(capsys, "demo")
-    assert status == 0
-    assert "already exists" in out
-    assert Organization.objects.filter(slug="demo").count() == 1
-    assert Presentation.objects.count() == 3
