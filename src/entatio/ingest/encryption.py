@@ -13,6 +13,11 @@ import pypdfium2.raw as pdfium_c
 from msoffcrypto.exceptions import DecryptionError, InvalidKeyError
 
 from entatio.ingest.detect import Kind
+from entatio.ingest.odf_encryption import (
+    WrongPassword,
+    decrypted_package,
+    encrypted_parts,
+)
 from entatio.ingest.problems import SAVE_AGAIN, UnreadableFile
 
 logger = logging.getLogger(__name__)
@@ -40,6 +45,8 @@ def unprotected_copy(path: Path, kind: Kind, password: str, workdir: Path) -> Pa
         return unprotected_pdf(path, password, workdir)
     if kind in (Kind.ENCRYPTED_OFFICE, Kind.PPT):
         return unprotected_office_file(path, password, workdir)
+    if kind is Kind.ODP:
+        return unprotected_odf(path, password, workdir)
     return path
 
 
@@ -105,3 +112,15 @@ def decrypted_copy(office_file, password: str, workdir: Path) -> Path:
             "save it without a password and upload it again",
         ) from error
     return copy
+
+
+def unprotected_odf(path: Path, password: str, workdir: Path) -> Path:
+    parts = encrypted_parts(path)
+    if parts is None:
+        return path
+    if not password:
+        raise password_needed()
+    try:
+        return decrypted_package(path, parts, password, workdir / "unprotected.odp")
+    except WrongPassword:
+        raise password_wrong() from None
