@@ -50,14 +50,16 @@ def serve(arguments: argparse.Namespace) -> int:
 
 
 def _resume_background_work() -> None:
-    """Work a stopped server left: imports half made, CRM schedules overdue."""
+    """Work a stopped server left: imports half made, schedules overdue."""
     from entatio.crm.tasks import ensure_schedules
     from entatio.ingest.imports import resume_stalled_imports
+    from entatio.insights.tasks import ensure_schedules as ensure_insights_schedules
 
     resumed = resume_stalled_imports()
     if resumed:
         logger.info("Queued %d imports that stopped with the last server", resumed)
     ensure_schedules()
+    ensure_insights_schedules()
 
 
 def _listen(host: str, port: int) -> socket.socket:

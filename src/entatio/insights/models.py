@@ -1,4 +1,4 @@
-"""Topics of slides, management's goals and their snapshots over time."""
+"""Topics of slides, management's goals and their snapshots, and schedules."""
 
 from django.db import models
 
@@ -115,3 +115,33 @@ class GoalSnapshot(models.Model):
                 fields=["goal", "taken_on"], name="goal_snapshot_day_unique"
             )
         ]
+
+
+class Schedule(models.Model):
+    """Per organization and job: the live chain of its scheduled runs.
+
+    A run whose chain token is no longer the current one ends without
+    running, so starting a new chain retires the old one.
+    """
+
+    class Job(models.TextChoices):
+        COPY = "copy", "Refresh the columnar copy"
+        GOALS = "goals", "Take the goals' snapshots"
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="insights_schedules"
+    )
+    job = models.CharField(max_length=20, choices=Job)
+    chain_token = models.CharField(max_length=32, blank=True, default="")
+    next_run_at = models.DateTimeField(null=True, blank=True)
+    last_run_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "job"], name="insights_schedule_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization_id}: {self.job}"
