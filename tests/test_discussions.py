@@ -5,11 +5,13 @@ import uuid
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from entatio.discussions.models import Post
-from entatio.discussions.posting import MAX_BODY_CHARS
+from entatio.discussions.posting import MAX_BODY_CHARS, reply_to, start_post
 from entatio.engagement.access import revoke_share
 from entatio.engagement.activity import ACTIVITY_VERBS
 from entatio.engagement.derive import ON_SCREEN_VERBS
@@ -455,3 +457,24 @@ def test_the_activity_verbs_map_to_their_iris_both_ways():
     assert VERB_IRIS["downloaded"] == "http://id.tincanapi.com/verb/downloaded"
     assert VERBS_BY_IRI[VERB_IRIS["commented"]] == "commented"
     assert VERBS_BY_IRI[VERB_IRIS["downloaded"]] == "downloaded"
+
+
+def test_the_discussions_page_reads_all_threads_in_a_fixed_number_of_queries(
+    deck, member, author, client_of
+):
+    slides = slides_of(deck)
+    client = client_of("author")
+    url = reverse("presentation_discussions", args=[deck.pk])
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured)
+
+    first = start_post(member, deck, slides[0], "One thread")
+    reply_to(author, first, "Answered")
+    with_one_thread = queries()
+    for slide in (None, slides[1], slides[2]):
+        question = start_post(member, deck, slide, "Another thread")
+        reply_to(author, question, "Answered too")
+    assert queries() == with_one_thread

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count, Max, Prefetch, Q
+from django.db.models import Count, Max, Prefetch, Q, QuerySet
 
 from entatio.discussions.models import Post
 from entatio.library.editing import ordered_places
@@ -27,9 +27,21 @@ class Discussion:
 
 def thread(presentation: Presentation, slide: Slide | None) -> list[Post]:
     """The posts that start the thread, oldest first, each with its replies."""
+    return list(_first_posts(presentation).filter(slide=slide))
+
+
+def threads_by_slide(presentation: Presentation) -> dict[int | None, list[Post]]:
+    """Every thread of the presentation at once, by slide id; None for the whole."""
+    threads: dict[int | None, list[Post]] = {}
+    for post in _first_posts(presentation):
+        threads.setdefault(post.slide_id, []).append(post)
+    return threads
+
+
+def _first_posts(presentation: Presentation) -> QuerySet[Post]:
     replies = Post.objects.select_related("author").order_by("created_at", "id")
-    return list(
-        Post.objects.filter(presentation=presentation, slide=slide, parent__isnull=True)
+    return (
+        Post.objects.filter(presentation=presentation, parent__isnull=True)
         .select_related("author")
         .prefetch_related(Prefetch("replies", queryset=replies))
         .order_by("created_at", "id")

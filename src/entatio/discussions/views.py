@@ -33,7 +33,12 @@ from entatio.discussions.posting import (
     reply_to,
     start_post,
 )
-from entatio.discussions.threads import discussions_of, thread
+from entatio.discussions.threads import (
+    Discussion,
+    discussions_of,
+    thread,
+    threads_by_slide,
+)
 from entatio.library.models import Presentation, Slide
 from entatio.people.access import memberships_of
 from entatio.people.limits import allow_attempt
@@ -67,7 +72,13 @@ def write_post(request: HttpRequest, presentation_id: int) -> HttpResponse:
 
     if not allow_attempt("discussion_post", str(member.pk)):
         return _thread_response(
-            request, member, presentation, slide, error=RATE_LIMITED, status=429
+            request,
+            member,
+            presentation,
+            slide,
+            error=RATE_LIMITED,
+            draft=body,
+            status=429,
         )
     try:
         if parent is not None:
@@ -112,8 +123,11 @@ def presentation_discussions(
     member, presentation = presentation_discussed(request.user, presentation_id)
     require_author_of_portal(member)
 
-    discussions = discussions_of(presentation)
-    threads = [(d, _thread_context(member, presentation, d.slide)) for d in discussions]
+    posts = threads_by_slide(presentation)
+    threads = [
+        (d, _thread_context(member, presentation, d.slide, posts=posts[_key(d)]))
+        for d in discussions_of(presentation)
+    ]
     return render(
         request,
         "discussions/presentation.html",
@@ -198,18 +212,23 @@ def _thread_context(
     slide: Slide | None,
     error: str = "",
     draft: str = "",
+    posts: list[Post] | None = None,
 ) -> dict:
     return {
         "member": member,
         "presentation": presentation,
         "slide": slide,
-        "posts": thread(presentation, slide),
+        "posts": thread(presentation, slide) if posts is None else posts,
         "thread_key": f"s{slide.pk}" if slide else f"p{presentation.pk}",
         "thread_url": _thread_url(presentation, slide),
-        "max_body": MAX_BODY_CHARS,
+        "max_body": f"{MAX_BODY_CHARS:,}",
         "error": error,
         "draft": draft,
     }
+
+
+def _key(discussion: Discussion) -> int | None:
+    return discussion.slide.pk if discussion.slide else None
 
 
 def _thread_url(presentation: Presentation, slide: Slide | None) -> str:
