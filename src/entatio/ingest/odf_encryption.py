@@ -65,16 +65,15 @@ def encrypted_parts(path: Path) -> list[EncryptedPart] | None:
     except (KeyError, zipfile.BadZipFile, ET.ParseError):
         return None
 
-    parts = [
-        part_of(entry)
-        for entry in manifest.iter(f"{{{NS}}}file-entry")
-        if entry.find(f"{{{NS}}}encryption-data") is not None
-    ]
+    parts = []
+    for entry in manifest.iter(f"{{{NS}}}file-entry"):
+        data = entry.find(f"{{{NS}}}encryption-data")
+        if data is not None:
+            parts.append(part_of(entry, data))
     return parts or None
 
 
-def part_of(entry: ET.Element) -> EncryptedPart:
-    data = entry.find(f"{{{NS}}}encryption-data")
+def part_of(entry: ET.Element, data: ET.Element) -> EncryptedPart:
     algorithm = data.find(f"{{{NS}}}algorithm")
     start = data.find(f"{{{NS}}}start-key-generation")
     derivation = data.find(f"{{{NS}}}key-derivation")
