@@ -56,7 +56,7 @@ def start_post(
 def reply_to(member: Member, parent: Post, text: str) -> Post:
     """A reply; replying to a reply answers the post that started it."""
     body = clean_body(text)
-    if parent.parent_id is not None:
+    if parent.parent is not None:
         parent = parent.parent
     if parent.is_deleted:
         raise PostError("This post was deleted; it takes no more replies.")

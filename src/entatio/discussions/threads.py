@@ -1,7 +1,9 @@
 """Reading discussions: one thread in order, and a presentation's threads."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.db.models import Count, Max, Prefetch, Q, QuerySet
 
@@ -50,7 +52,7 @@ def _first_posts(presentation: Presentation) -> QuerySet[Post]:
 
 def discussions_of(presentation: Presentation) -> list[Discussion]:
     """Every thread with posts: the presentation's first, then by slide order."""
-    counts = {
+    counts: dict[int | None, Mapping[str, Any]] = {
         row["slide_id"]: row
         for row in Post.objects.filter(presentation=presentation)
         .values("slide_id")
@@ -81,7 +83,7 @@ def _discussion(
     slide: Slide | None,
     position: int | None,
     hidden: bool,
-    row: dict,
+    row: Mapping[str, Any],
 ) -> Discussion:
     return Discussion(
         presentation=presentation,

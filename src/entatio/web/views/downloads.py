@@ -10,6 +10,7 @@ import textwrap
 
 import pypdfium2 as pdfium
 from django.contrib import messages
+from django.core.files import File
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -53,7 +54,7 @@ def download_original(
     """The file the presentation was made from, as it was uploaded."""
     presentation = presentation_to_download(member, presentation_id)
     source = presentation.source
-    if source is None or not source.file:
+    if source is None or not source.file.name:
         raise Http404("This presentation has no original file")
     try:
         stream = default_storage.open(source.file.name)
@@ -90,7 +91,7 @@ def presentation_to_download(member: Member, presentation_id: int) -> Presentati
 
 
 def _attachment(
-    stream: io.IOBase, filename: str, content_type: str | None = None
+    stream: File | io.BytesIO, filename: str, content_type: str | None = None
 ) -> FileResponse:
     response = FileResponse(stream, as_attachment=True, filename=filename)
     if content_type:
@@ -124,7 +125,7 @@ def slides_pdf(slides: list[Slide]) -> bytes:
 
 def slide_picture(slide: Slide) -> Image.Image:
     """The slide's image, or a plain page with its title and text."""
-    if slide.image:
+    if slide.image.name:
         try:
             with default_storage.open(slide.image.name) as f:
                 return Image.open(f).convert("RGB")
