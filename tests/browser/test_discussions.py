@@ -104,3 +104,24 @@ def test_a_too_long_post_says_why_in_the_panel(
     )
     expect(slide_panel.get_by_label("Post about this slide")).to_have_value("x" * 5001)
     assert Post.objects.count() == 0
+
+
+def test_a_post_lost_on_the_way_keeps_its_draft(
+    browser: Browser, live_server, deck, member
+):
+    page = open_viewer(browser, live_server.url, member, deck)
+    slide_panel = page.locator("#slide-discussion")
+    expect(slide_panel.get_by_text("No posts yet.")).to_be_visible()
+    page.route("**/discussion/posts/", lambda route: route.abort())
+
+    slide_panel.get_by_label("Post about this slide").fill("Still here")
+    slide_panel.get_by_role("button", name="Post", exact=True).click()
+
+    expect(slide_panel.get_by_role("alert")).to_have_text(
+        "Your post could not be sent; try again."
+    )
+    expect(slide_panel.get_by_label("Post about this slide")).to_have_value(
+        "Still here"
+    )
+    expect(slide_panel.get_by_role("button", name="Post", exact=True)).to_be_enabled()
+    assert Post.objects.count() == 0

@@ -23,7 +23,9 @@
     return panel.querySelector(".thread-holder");
   }
 
-  function fill(panel, request) {
+  // A thread that could not be loaded is replaced by the reason; a form that
+  // could not be sent stays as it was, draft and all, under the reason.
+  function fill(panel, request, keepOnFailure) {
     const ticket = (latest.get(panel) || 0) + 1;
     latest.set(panel, ticket);
     panel.setAttribute("aria-busy", "true");
@@ -43,10 +45,21 @@
       .catch(function () {
         if (latest.get(panel) !== ticket) return;
         const note = document.createElement("p");
-        note.className = "errorlist";
+        note.className = "errorlist thread-error";
         note.setAttribute("role", "alert");
-        note.textContent = "The discussion could not be loaded; try again.";
-        holder(panel).replaceChildren(note);
+        if (!keepOnFailure) {
+          note.textContent = "The discussion could not be loaded; try again.";
+          holder(panel).replaceChildren(note);
+          return;
+        }
+        note.textContent = "Your post could not be sent; try again.";
+        holder(panel).querySelectorAll(".thread-error").forEach(function (old) {
+          old.remove();
+        });
+        holder(panel).prepend(note);
+        holder(panel).querySelectorAll("button[type=submit]").forEach(function (b) {
+          b.disabled = false;
+        });
       })
       .finally(function () {
         if (latest.get(panel) === ticket) panel.removeAttribute("aria-busy");
@@ -69,7 +82,7 @@
       headers: headers,
       body: new FormData(form),
     });
-    return fill(panel, request).then(function () {
+    return fill(panel, request, true).then(function () {
       const box = holder(panel).querySelector(".new-post textarea");
       if (box && !holder(panel).querySelector(".thread-error")) box.focus();
     });
