@@ -1,11 +1,15 @@
 """Start Django on a private home for a benchmark run, SQLite or PostgreSQL."""
 
+import atexit
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
 
-BENCH_DATABASE = "entatio_bench"
+# A name of this run's own, so that benchmarks run at the same time on one
+# machine never drop each other's database.
+BENCH_DATABASE = f"entatio_perf_{os.getpid()}"
 POSTGRES_URL = os.environ.get(
     "ENTATIO_BENCH_POSTGRES", f"postgres://postgres@127.0.0.1:5432/{BENCH_DATABASE}"
 )
@@ -13,8 +17,12 @@ POSTGRES_URL = os.environ.get(
 
 def start(database: str) -> None:
     """Point settings at a fresh database of that kind and migrate it."""
-    os.environ["ENTATIO_HOME"] = tempfile.mkdtemp(prefix="entatio-bench-")
+    home = tempfile.mkdtemp(prefix="entatio-bench-")
+    atexit.register(shutil.rmtree, home, ignore_errors=True)
+    os.environ["ENTATIO_HOME"] = home
     os.environ["DJANGO_SETTINGS_MODULE"] = "entatio.settings"
+    # As in production: with DEBUG on, Django keeps every query it runs.
+    os.environ["ENTATIO_DEBUG"] = "0"
     os.environ["ENTATIO_TASK_BACKEND"] = (
         "django_tasks.backends.immediate.ImmediateBackend"
     )
@@ -29,18 +37,28 @@ def start(database: str) -> None:
 
     django.setup()
     call_command("migrate", verbosity=0)
+    if database == "postgresql":
+        atexit.register(_drop_postgres)
+
+
+def _drop_postgres() -> None:
+    from django.db import connections
+
+    connections.close_all()
+    _psql(f"DROP DATABASE IF EXISTS {BENCH_DATABASE}")
 
 
 def _recreate_postgres() -> None:
-    for statement in (
-        f"DROP DATABASE IF EXISTS {BENCH_DATABASE}",
-        f"CREATE DATABASE {BENCH_DATABASE}",
-    ):
-        subprocess.run(
-            ["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", statement],
-            check=True,
-            capture_output=True,
-        )
+    _psql(f"DROP DATABASE IF EXISTS {BENCH_DATABASE}")
+    _psql(f"CREATE DATABASE {BENCH_DATABASE}")
+
+
+def _psql(statement: str) -> None:
+    subprocess.run(
+        ["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", statement],
+        check=True,
+        capture_output=True,
+    )
 
 
 def postgres_reachable() -> bool:

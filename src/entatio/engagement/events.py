@@ -1,12 +1,17 @@
 """Taking in events: validate, store once, place in visits, update records.
 
-Everything here works on whole batches: members, slides and visits are
-looked up with one query per batch, events go in with bulk inserts, and the
+Everything here works on whole batches: members, access, visits and stored
+events are looked up with a few set-based queries per batch, and rows are
+written with one bulk statement per table (``COPY`` on PostgreSQL). The
 records of the touched (member, slide) pairs are recomputed from all their
-events by the one derivation function.
+events by the one derivation function that ``rebuild_records`` uses too.
 """
 
+import json
 import logging
+import os
+import re
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -43,8 +48,11 @@ KNOWN_VERBS = frozenset(
         "interacted",
     }
 )
+AUTHOR_ROLES = frozenset({Member.Role.OWNER, Member.Role.AUTHOR})
 # Enough to keep each IN (...) list well under every database's limit.
 CHUNK = 900
+# Pairs looked up per query, passed as one JSON or array parameter.
+PAIR_CHUNK = 50_000
 
 
 class EventError(ValueError):
@@ -67,10 +75,12 @@ class LoadResult:
         }
 
 
-@dataclass
+@dataclass(slots=True)
 class _Parsed:
     number: int
-    id: uuid.UUID
+    # The UUID as 32 hex digits, the form keys and SQLite rows use, and as text.
+    key: str
+    id_text: str
     email: str
     slide_id: int | None
     presentation_id: int | None
@@ -81,6 +91,7 @@ class _Parsed:
     live: bool
     raw: Mapping[str, Any]
     member_id: int = 0
+    visit_id: uuid.UUID | None = None
 
 
 def record_events(
@@ -92,25 +103,28 @@ def record_events(
 
     ``member`` is the sender when events come from a signed-in viewer: its
     events can only be that member's, and the caller has checked that the
-    member may see every slide they name.
+    member may see every slide they name. Without a sender, an event about a
+    slide is only taken when its member has access to that slide.
     """
     result = LoadResult()
     parsed = _parse_all(items, result)
     parsed = _resolve(portal, parsed, member, result)
+    if member is None:
+        parsed = _drop_without_access(parsed, result)
 
     with transaction.atomic():
         # Known ids are dropped under the members' locks, so two copies of a
         # batch arriving at once cannot both be taken as new.
         _lock_members({p.member_id for p in parsed})
         fresh = _drop_known(parsed, result)
-        visit_ids = _place_in_visits(fresh, result.visits)
+        _place_in_visits(fresh, result.visits)
         # Records are derived before the insert, from the stored events plus
         # this batch, so the batch is not read back from the database.
         update_records(
             {(p.member_id, p.slide_id) for p in fresh if p.slide_id},
-            unstored=_observations(fresh, visit_ids),
+            unstored=_observations(fresh),
         )
-        _insert(portal, fresh, visit_ids)
+        _insert(portal, fresh)
 
     result.stored = len(fresh)
     result.errors.sort()
@@ -126,46 +140,65 @@ def record_events(
 
 
 def _parse_all(items: Iterable[Mapping[str, Any]], result: LoadResult) -> list[_Parsed]:
+    latest = timezone.now() + MAX_CLOCK_AHEAD
     parsed = []
     for number, item in enumerate(items, start=1):
         try:
-            parsed.append(parse_event(number, item))
+            parsed.append(parse_event(number, item, latest))
         except EventError as error:
             result.errors.append((number, str(error)))
     return parsed
 
 
-def parse_event(number: int, item: Mapping[str, Any]) -> _Parsed:
-    """Check one event's own fields; who and what it names is checked later."""
+def parse_event(
+    number: int, item: Mapping[str, Any], latest: datetime | None = None
+) -> _Parsed:
+    """Check one event's own fields; who and what it names is checked later.
+
+    ``latest`` is the latest acceptable time, now plus the tolerated skew.
+    """
     if not isinstance(item, Mapping):
         raise EventError("an event must be a JSON object")
     if isinstance(item.get("verb"), Mapping):
         item = _plain_form(item)
 
-    try:
-        event_id = uuid.UUID(str(item["id"]))
-    except (KeyError, ValueError) as error:
-        raise EventError("'id' must be a UUID made by the sender") from error
-
+    key, id_text = _event_id(item.get("id"))
     verb = str(item.get("verb", ""))
     if verb not in KNOWN_VERBS:
         raise EventError(
             f"'verb' must be one of {', '.join(sorted(KNOWN_VERBS))}, not {verb!r}"
         )
 
+    visit = item.get("visit")
     return _Parsed(
         number=number,
-        id=event_id,
+        key=key,
+        id_text=id_text,
         email=str(item.get("member") or "").strip().lower(),
         slide_id=_whole_number(item.get("slide"), "slide"),
         presentation_id=_whole_number(item.get("presentation"), "presentation"),
         verb=verb,
-        at=_parse_time(item.get("at")),
+        at=_parse_time(item.get("at"), latest or timezone.now() + MAX_CLOCK_AHEAD),
         duration_ms=_parse_duration(item.get("duration_ms")),
-        visit_hint=str(item["visit"]) if item.get("visit") else None,
+        visit_hint=str(visit) if visit else None,
         live=bool(item.get("live_session")),
         raw=item,
     )
+
+
+UUID_TEXT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def _event_id(value: Any) -> tuple[str, str]:
+    """The event's UUID as 32 hex digits and as canonical text."""
+    # Senders nearly always send the canonical form; it needs no UUID object.
+    if type(value) is str and UUID_TEXT.fullmatch(value):
+        return value.replace("-", ""), value
+    try:
+        event_id = uuid.UUID(str(value))
+    except ValueError as error:
+        raise EventError("'id' must be a UUID made by the sender") from error
+    return event_id.hex, str(event_id)
 
 
 def _plain_form(statement: Mapping[str, Any]) -> dict[str, Any]:
@@ -179,6 +212,8 @@ def _plain_form(statement: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _whole_number(value: Any, name: str) -> int | None:
+    if type(value) is int:
+        return value
     if value in (None, ""):
         return None
     try:
@@ -187,21 +222,26 @@ def _whole_number(value: Any, name: str) -> int | None:
         raise EventError(f"'{name}' must be an id (a whole number)") from error
 
 
-def _parse_time(value: Any) -> datetime:
+def _parse_time(value: Any, latest: datetime) -> datetime:
     try:
-        at = datetime.fromisoformat(str(value))
+        at = datetime.fromisoformat(value if type(value) is str else str(value))
     except ValueError as error:
         raise EventError(
             "'at' must be an ISO 8601 time, e.g. 2026-01-31T09:30:00Z"
         ) from error
-    at = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)
+    elif at.tzinfo is not UTC:
+        at = at.astimezone(UTC)
     # A day of clock skew is tolerated; a later time is an error or a forgery.
-    if at > timezone.now() + MAX_CLOCK_AHEAD:
+    if at > latest:
         raise EventError("'at' lies in the future; check the sender's clock")
     return at
 
 
 def _parse_duration(value: Any) -> int:
+    if type(value) is int and 0 <= value <= MAX_DURATION_MS:
+        return value
     if isinstance(value, bool):
         raise EventError("'duration_ms' must be a whole number")
     try:
@@ -246,11 +286,15 @@ def _resolve(
 
 def _members_by_email(portal: Portal, emails: set[str]) -> dict[str, int]:
     found: dict[str, int] = {}
-    for chunk in _chunks(sorted(emails)):
-        rows = Member.objects.filter(portal=portal, email__in=chunk).values_list(
-            "email", "pk"
-        )
-        found.update((email.lower(), pk) for email, pk in rows)
+    with connection.cursor() as cursor:
+        for chunk in _chunks(sorted(emails)):
+            marks = ", ".join(["%s"] * len(chunk))
+            cursor.execute(
+                "SELECT email, id FROM people_member"
+                f" WHERE portal_id = %s AND email IN ({marks})",
+                [portal.pk, *chunk],
+            )
+            found.update((email.lower(), pk) for email, pk in cursor.fetchall())
 
     # E-mail addresses are stored as given; fall back to a case-blind match.
     for email in emails - found.keys():
@@ -289,45 +333,139 @@ def _first_presentation_of(slide_ids: set[int]) -> dict[int, int]:
     return first
 
 
-def _drop_known(parsed: list[_Parsed], result: LoadResult) -> list[_Parsed]:
-    as_uuid = _uuid_adapter()
-    known: set[uuid.UUID] = set()
-    with connection.cursor() as cursor:
-        for chunk in _chunks([as_uuid(p.id) for p in parsed], size=5000):
-            marks = ", ".join(["%s"] * len(chunk))
-            cursor.execute(
-                f"SELECT id FROM engagement_event WHERE id IN ({marks})", chunk
-            )
-            known.update(uuid.UUID(str(found)) for (found,) in cursor.fetchall())
+def _drop_without_access(parsed: list[_Parsed], result: LoadResult) -> list[_Parsed]:
+    """Refuse events about a slide their member may not see, as the viewer does.
 
-    fresh: dict[uuid.UUID, _Parsed] = {}
+    Access is read from the live (not archived) records, which exist exactly
+    for the (member, slide) pairs a share gives access to. Owners and authors
+    see every slide of their portal, shared or not.
+    """
+    pairs = {(p.member_id, p.slide_id) for p in parsed if p.slide_id}
+    allowed = _pairs_with_live_record(pairs)
+    authors = _authors_among({m for m, s in pairs - allowed})
+
+    kept = []
     for p in parsed:
-        if p.id in known or p.id in fresh:
+        if p.slide_id and p.member_id not in authors:
+            may_see = (p.member_id, p.slide_id) in allowed
+        else:
+            may_see = True
+        if may_see:
+            kept.append(p)
+        else:
+            result.errors.append((p.number, _no_access(p)))
+    return kept
+
+
+def _no_access(p: _Parsed) -> str:
+    return (
+        f"member {p.email} has no access to slide {p.slide_id}; share a"
+        " presentation that shows it with one of their groups first"
+    )
+
+
+def _pairs_with_live_record(pairs: set[tuple[int, int]]) -> set[tuple[int, int]]:
+    found: set[tuple[int, int]] = set()
+    with connection.cursor() as cursor:
+        for chunk in _chunks(sorted(pairs), size=PAIR_CHUNK):
+            keys, params = _pairs_table(chunk)
+            cursor.execute(
+                f"SELECT r.member_id, r.slide_id FROM {keys}"
+                " JOIN engagement_activityrecord r"
+                " ON r.member_id = k.a AND r.slide_id = k.b WHERE r.archived = %s",
+                [*params, False],
+            )
+            found.update(cursor.fetchall())
+    return found
+
+
+def _authors_among(member_ids: set[int]) -> set[int]:
+    found: set[int] = set()
+    for chunk in _chunks(sorted(member_ids)):
+        found.update(
+            Member.objects.filter(pk__in=chunk, role__in=AUTHOR_ROLES).values_list(
+                "pk", flat=True
+            )
+        )
+    return found
+
+
+def _pairs_table(pairs: Sequence[tuple[int, int]]) -> tuple[str, list[Any]]:
+    """Pairs of whole numbers as a table ``k (a, b)`` to join, in one parameter
+    (two arrays on PostgreSQL), so a batch needs one query, not one a pair."""
+    if connection.vendor == "postgresql":
+        return (
+            "unnest(%s::bigint[], %s::bigint[]) AS k (a, b)",
+            [[a for a, _ in pairs], [b for _, b in pairs]],
+        )
+    return (
+        "(SELECT json_extract(value, '$[0]') AS a, json_extract(value, '$[1]') AS b"
+        " FROM json_each(%s)) AS k",
+        [json.dumps(pairs)],
+    )
+
+
+def _ids_table(ids: Sequence[int]) -> tuple[str, list[Any]]:
+    """Whole numbers as a table ``k (a)`` to join, in one parameter."""
+    if connection.vendor == "postgresql":
+        return "unnest(%s::bigint[]) AS k (a)", [list(ids)]
+    return "(SELECT value AS a FROM json_each(%s)) AS k", [json.dumps(list(ids))]
+
+
+def _drop_known(parsed: list[_Parsed], result: LoadResult) -> list[_Parsed]:
+    known: set[str] = set()
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT id FROM engagement_event WHERE id = ANY(%s::uuid[])",
+                [[p.key for p in parsed]],
+            )
+            known.update(found.hex for (found,) in cursor.fetchall())
+        else:
+            for chunk in _chunks([p.key for p in parsed], size=5000):
+                marks = ", ".join(["%s"] * len(chunk))
+                cursor.execute(
+                    f"SELECT id FROM engagement_event WHERE id IN ({marks})", chunk
+                )
+                known.update(found for (found,) in cursor.fetchall())
+
+    fresh: dict[str, _Parsed] = {}
+    for p in parsed:
+        if p.key in known or p.key in fresh:
             result.duplicates += 1
         else:
-            fresh[p.id] = p
+            fresh[p.key] = p
     return sorted(fresh.values(), key=lambda p: p.at)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Span:
-    visit: Visit
+    """A visit as placing events needs it; written back once per batch."""
+
+    id: uuid.UUID
+    member_id: int
+    presentation_id: int
+    mode: str
+    started_at: datetime
+    last_activity_at: datetime
     new: bool = False
     changed: bool = False
 
     def take(self, at: datetime) -> None:
-        if at > self.visit.last_activity_at:
-            self.visit.last_activity_at = at
+        if at > self.last_activity_at:
+            self.last_activity_at = at
             self.changed = True
-        if at < self.visit.started_at:
-            self.visit.started_at = at
+        if at < self.started_at:
+            self.started_at = at
             self.changed = True
 
 
-def _place_in_visits(
-    fresh: list[_Parsed], renamed: dict[str, str]
-) -> dict[uuid.UUID, uuid.UUID]:
-    """The visit of every event that concerns a presentation, as event → visit.
+VISIT_COLUMNS = "id, member_id, presentation_id, mode, started_at, last_activity_at"
+_VISIT_FIELDS = [name.strip() for name in VISIT_COLUMNS.split(",")]
+
+
+def _place_in_visits(fresh: list[_Parsed], renamed: dict[str, str]) -> None:
+    """Set the visit of every event that concerns a presentation.
 
     A named visit continues unless it has been quiet for longer than the gap,
     in which case a new visit follows it and ``renamed`` tells the sender the
@@ -339,7 +477,6 @@ def _place_in_visits(
     named = _named_spans(placed)
     unnamed = _recent_spans(placed)
 
-    chosen: dict[uuid.UUID, uuid.UUID] = {}
     for p in placed:
         mode = Visit.Mode.LIVE if p.live else Visit.Mode.SELF_PACED
         if p.visit_hint:
@@ -347,35 +484,62 @@ def _place_in_visits(
         else:
             span = _follow_unnamed(p, unnamed, gap, mode)
         span.take(p.at)
-        chosen[p.id] = span.visit.pk
+        p.visit_id = span.id
 
-    spans = [*named.values(), *(s for group in unnamed.values() for s in group)]
-    Visit.objects.bulk_create([s.visit for s in spans if s.new], batch_size=500)
-    _write_visit_spans([s.visit for s in spans if s.changed and not s.new])
-    return chosen
+    spans = {id(s): s for s in named.values()}
+    spans.update((id(s), s) for group in unnamed.values() for s in group)
+    _insert_visits([s for s in spans.values() if s.new])
+    _write_visit_spans([s for s in spans.values() if s.changed and not s.new])
 
 
-def _write_visit_spans(visits: list[Visit]) -> None:
+def _insert_visits(spans: list[_Span]) -> None:
     as_time, as_uuid = _time_adapter(), _uuid_adapter()
     rows = [
-        (as_time(v.started_at), as_time(v.last_activity_at), as_uuid(v.pk))
-        for v in visits
+        (
+            as_uuid(s.id),
+            s.member_id,
+            s.presentation_id,
+            s.mode,
+            as_time(s.started_at),
+            as_time(s.last_activity_at),
+        )
+        for s in spans
     ]
-    with connection.cursor() as cursor:
-        cursor.executemany(
-            "UPDATE engagement_visit SET started_at = %s, last_activity_at = %s"
-            " WHERE id = %s",
-            rows,
+    _bulk_insert("engagement_visit", VISIT_COLUMNS, rows)
+
+
+def _write_visit_spans(spans: list[_Span]) -> None:
+    as_time, as_uuid = _time_adapter(), _uuid_adapter()
+    rows = [
+        (as_uuid(s.id), as_time(s.started_at), as_time(s.last_activity_at))
+        for s in spans
+    ]
+    if not rows:
+        return
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        if connection.vendor != "postgresql":
+            cursor.executemany(
+                "UPDATE engagement_visit SET started_at = %s, last_activity_at = %s"
+                " WHERE id = %s",
+                [(started, last, pk) for pk, started, last in rows],
+            )
+            return
+        columns = "id, started_at, last_activity_at"
+        staged = _stage(cursor, "engagement_visit", columns, "spans")
+        _copy(cursor, staged, columns, rows)
+        cursor.execute(
+            f"UPDATE engagement_visit v SET started_at = s.started_at,"
+            f" last_activity_at = s.last_activity_at FROM {staged} s WHERE v.id = s.id"
         )
 
 
 def _named_spans(placed: list[_Parsed]) -> dict[str, _Span]:
     hints = {p.visit_hint: _as_uuid(p.visit_hint) for p in placed if p.visit_hint}
-    spans: dict[str, _Span] = {}
+    spans: dict[uuid.UUID, _Span] = {}
     for chunk in _chunks(sorted(set(hints.values()))):
-        for visit in Visit.objects.filter(pk__in=chunk):
-            spans[str(visit.pk)] = _Span(visit)
-    return {hint: spans[str(v)] for hint, v in hints.items() if str(v) in spans}
+        rows = Visit.objects.filter(pk__in=chunk).values_list(*_VISIT_FIELDS)
+        spans.update((row[0], _Span(*row)) for row in rows)
+    return {hint: spans[v] for hint, v in hints.items() if v in spans}
 
 
 def _follow_named(
@@ -387,38 +551,50 @@ def _follow_named(
 ) -> _Span:
     hint = p.visit_hint or ""
     span = spans.get(hint)
-    if span is not None and span.visit.member_id != p.member_id:
+    if span is not None and span.member_id != p.member_id:
         # Somebody else's visit id: never join it, start one of their own.
         span = None
         hint = f"{hint}:{p.member_id}"
         span = spans.get(hint)
     if span is None:
         span = _new_span(p, mode, _as_uuid(hint))
-    elif p.at > span.visit.last_activity_at + gap:
+    elif p.at > span.last_activity_at + gap:
         span = _new_span(p, mode)
-        renamed[p.visit_hint or ""] = str(span.visit.pk)
+        renamed[p.visit_hint or ""] = str(span.id)
     spans[hint] = span
     return span
 
 
 def _recent_spans(placed: list[_Parsed]) -> dict[tuple[int, int], list[_Span]]:
+    """The visits that unnamed events of this batch may continue, per
+    (member, presentation), found with one query for the whole batch."""
     keys = {(p.member_id, p.presentation_id or 0) for p in placed if not p.visit_hint}
     spans: dict[tuple[int, int], list[_Span]] = defaultdict(list)
     if not keys:
         return spans
 
     earliest = min(p.at for p in placed) - timedelta(days=1)
-    members = sorted({m for m, _ in keys})
-    for chunk in _chunks(members):
-        visits = Visit.objects.filter(
-            member_id__in=chunk,
-            presentation_id__in={pr for _, pr in keys},
-            last_activity_at__gte=earliest,
-        )
-        for visit in visits:
-            key = (visit.member_id, visit.presentation_id)
-            if key in keys:
-                spans[key].append(_Span(visit))
+    read_uuid, read_time = _uuid_reader(), _time_reader()
+    with connection.cursor() as cursor:
+        for chunk in _chunks(sorted(keys), size=PAIR_CHUNK):
+            table, params = _pairs_table(chunk)
+            cursor.execute(
+                f"SELECT v.id, v.member_id, v.presentation_id, v.mode, v.started_at,"
+                f" v.last_activity_at FROM {table} JOIN engagement_visit v"
+                " ON v.member_id = k.a AND v.presentation_id = k.b"
+                " WHERE v.last_activity_at >= %s ORDER BY v.last_activity_at",
+                [*params, _time_adapter()(earliest)],
+            )
+            for pk, member_id, presentation_id, mode, started, last in cursor:
+                span = _Span(
+                    read_uuid(pk),
+                    member_id,
+                    presentation_id,
+                    mode,
+                    read_time(started),
+                    read_time(last),
+                )
+                spans[(member_id, presentation_id)].append(span)
     return spans
 
 
@@ -430,8 +606,7 @@ def _follow_unnamed(
 ) -> _Span:
     group = spans[(p.member_id, p.presentation_id or 0)]
     for span in reversed(group):
-        visit = span.visit
-        if visit.started_at - gap <= p.at <= visit.last_activity_at + gap:
+        if span.started_at - gap <= p.at <= span.last_activity_at + gap:
             return span
     span = _new_span(p, mode)
     group.append(span)
@@ -441,15 +616,29 @@ def _follow_unnamed(
 def _new_span(p: _Parsed, mode: str, pk: uuid.UUID | None = None) -> _Span:
     # Only events that name a presentation are placed in visits.
     assert p.presentation_id is not None
-    visit = Visit(
-        id=pk or uuid.uuid4(),
-        member_id=p.member_id,
-        presentation_id=p.presentation_id,
-        mode=mode,
-        started_at=p.at,
-        last_activity_at=p.at,
+    return _Span(
+        pk or _time_ordered_uuid(),
+        p.member_id,
+        p.presentation_id,
+        mode,
+        p.at,
+        p.at,
+        new=True,
     )
-    return _Span(visit, new=True)
+
+
+def _time_ordered_uuid() -> uuid.UUID:
+    """A version 7 UUID: the milliseconds since 1970, then random bits.
+
+    Visits made together get neighbouring ids, so the events that name them
+    are added to one corner of the visit index rather than all over it.
+    """
+    milliseconds = time.time_ns() // 1_000_000
+    random_bits = int.from_bytes(os.urandom(10))
+    value = (milliseconds & (1 << 48) - 1) << 80
+    value |= 0x7 << 76 | (random_bits >> 68) << 64  # version, 12 random bits
+    value |= 0b10 << 62 | random_bits & (1 << 62) - 1  # variant, 62 random bits
+    return uuid.UUID(int=value)
 
 
 def _as_uuid(value: str) -> uuid.UUID:
@@ -460,42 +649,85 @@ def _as_uuid(value: str) -> uuid.UUID:
         return uuid.uuid5(uuid.NAMESPACE_URL, f"entatio-visit:{value}")
 
 
-def _insert(
-    portal: Portal, fresh: list[_Parsed], visit_ids: dict[uuid.UUID, uuid.UUID]
-) -> None:
+EVENT_COLUMNS = (
+    "id, portal_id, member_id, verb, slide_id, presentation_id, visit_id, live, at,"
+    " duration_ms, statement, received_at"
+)
+
+
+def _insert(portal: Portal, fresh: list[_Parsed]) -> None:
     """Insert with one statement per batch; the ORM's model objects cost more
     than the insert itself at these sizes."""
-    ops = connection.ops
     as_uuid = _uuid_adapter()
     as_time = _time_adapter()
     now = as_time(timezone.now())
-    rows = []
-    for p in fresh:
-        visit_id = visit_ids.get(p.id)
-        rows.append(
-            (
-                as_uuid(p.id),
-                portal.pk,
-                p.member_id,
-                p.verb,
-                p.slide_id,
-                p.presentation_id,
-                as_uuid(visit_id) if visit_id else None,
-                p.live,
-                as_time(p.at),
-                p.duration_ms,
-                ops.adapt_json_value({**p.raw, "id": str(p.id)}, None),
-                now,
+    rows = [
+        (
+            p.key,
+            portal.pk,
+            p.member_id,
+            p.verb,
+            p.slide_id,
+            p.presentation_id,
+            as_uuid(p.visit_id) if p.visit_id else None,
+            p.live,
+            as_time(p.at),
+            p.duration_ms,
+            json.dumps(_statement(p)),
+            now,
+        )
+        for p in fresh
+    ]
+    _bulk_insert("engagement_event", EVENT_COLUMNS, rows, conflict="(id) DO NOTHING")
+
+
+def _statement(p: _Parsed) -> Mapping[str, Any]:
+    """The event as sent, with its id in canonical form."""
+    if p.raw.get("id") == p.id_text:
+        return p.raw
+    return {**p.raw, "id": p.id_text}
+
+
+def _bulk_insert(
+    table: str, columns: str, rows: list[tuple], conflict: str = ""
+) -> None:
+    """Insert rows; on PostgreSQL through COPY into a staging table, which
+    costs a fraction of one INSERT a row."""
+    if not rows:
+        return
+    on_conflict = f" ON CONFLICT {conflict}" if conflict else ""
+    # Staged rows are emptied at commit: copy and insert in one transaction.
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        if connection.vendor != "postgresql":
+            marks = ", ".join(["%s"] * len(rows[0]))
+            cursor.executemany(
+                f"INSERT INTO {table} ({columns}) VALUES ({marks}){on_conflict}", rows
             )
+            return
+        staged = _stage(cursor, table, columns, "new")
+        _copy(cursor, staged, columns, rows)
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {staged}"
+            f"{on_conflict}"
         )
-    with connection.cursor() as cursor:
-        cursor.executemany(
-            "INSERT INTO engagement_event (id, portal_id, member_id, verb, slide_id,"
-            " presentation_id, visit_id, live, at, duration_ms, statement,"
-            " received_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
-            " ON CONFLICT (id) DO NOTHING",
-            rows,
-        )
+
+
+def _stage(cursor: Any, table: str, columns: str, purpose: str) -> str:
+    """An empty temporary table with these columns of a table, for COPY."""
+    staged = f"entatio_{purpose}_{table}"
+    cursor.execute(
+        f"CREATE TEMPORARY TABLE IF NOT EXISTS {staged} ON COMMIT DELETE ROWS"
+        f" AS SELECT {columns} FROM {table} WITH NO DATA"
+    )
+    # Rows of an earlier batch in the same transaction are still there.
+    cursor.execute(f"TRUNCATE {staged}")
+    return staged
+
+
+def _copy(cursor: Any, table: str, columns: str, rows: Iterable[tuple]) -> None:
+    with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
 
 
 def _uuid_adapter() -> Callable[[uuid.UUID], Any]:
@@ -504,10 +736,17 @@ def _uuid_adapter() -> Callable[[uuid.UUID], Any]:
     return lambda value: value.hex
 
 
+def _uuid_reader() -> Callable[[Any], uuid.UUID]:
+    if connection.features.has_native_uuid_field:
+        return lambda value: value
+    return uuid.UUID
+
+
 def _naive_utc_text(value: datetime) -> str:
     if value.tzinfo is not UTC:
         value = value.astimezone(UTC)
-    return value.replace(tzinfo=None).isoformat(" ")
+    # The text of a UTC time ends in "+00:00"; Django's form is without it.
+    return value.isoformat(" ")[:-6]
 
 
 def _time_adapter() -> Callable[[datetime], Any]:
@@ -518,30 +757,45 @@ def _time_adapter() -> Callable[[datetime], Any]:
     return lambda value: value
 
 
+def _aware_utc(value: datetime | str) -> datetime:
+    # Django's SQLite converters give naive UTC times for datetime columns.
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC)
+
+
+def _time_reader() -> Callable[[Any], datetime]:
+    """An aware UTC time from what a raw query gives for a time column."""
+    if connection.vendor == "sqlite":
+        return _aware_utc
+    return lambda value: value
+
+
 def _lock_members(member_ids: set[int]) -> None:
     """Serialize batches of the same member, whose records both would write.
 
     SQLite writes one transaction at a time already; PostgreSQL needs the
-    row locks.
+    row locks, taken in one order so that two batches cannot deadlock.
     """
-    if connection.vendor == "sqlite":
+    if connection.vendor == "sqlite" or not member_ids:
         return
-    for chunk in _chunks(sorted(member_ids)):
-        list(Member.objects.select_for_update().filter(pk__in=chunk).values("pk"))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id FROM people_member WHERE id = ANY(%s) ORDER BY id FOR UPDATE",
+            [sorted(member_ids)],
+        )
 
 
-def _observations(
-    fresh: list[_Parsed], visit_ids: dict[uuid.UUID, uuid.UUID]
-) -> dict[tuple[int, int], list[Observation]]:
+def _observations(fresh: list[_Parsed]) -> dict[tuple[int, int], list[Observation]]:
+    """This batch's events as the derivation sees them; ids as hex, as they
+    are read back from the database by ``_stored_observations``."""
     found: dict[tuple[int, int], list[Observation]] = defaultdict(list)
     for p in fresh:
         if p.slide_id:
-            event_id = str(p.id)
-            visit = visit_ids.get(p.id)
             found[(p.member_id, p.slide_id)].append(
                 Observation(
-                    event_id,
-                    str(visit) if visit else event_id,
+                    p.key,
+                    p.visit_id.hex if p.visit_id else p.key,
                     p.at,
                     p.verb,
                     p.duration_ms,
@@ -559,53 +813,81 @@ def update_records(
 
     ``unstored`` adds observations of events about to be stored.
     """
-    by_member: dict[int, set[int]] = defaultdict(set)
-    for member_id, slide_id in pairs:
-        by_member[member_id].add(slide_id)
-
+    thresholds = _seen_after_ms({member_id for member_id, _ in pairs})
     written = 0
-    for members in _chunks(sorted(by_member)):
-        slides = set().union(*(by_member[m] for m in members))
-        wanted = {(m, s) for m in members for s in by_member[m]}
-        values = _derive_for(members, slides, wanted, unstored or {})
+    for chunk in _chunks(sorted(pairs), size=PAIR_CHUNK):
+        stored = _stored_observations(chunk)
+        values = {
+            key: derive_record(
+                [*stored.get(key, ()), *(unstored or {}).get(key, ())],
+                thresholds[key[0]],
+            )
+            for key in chunk
+        }
         written += _write_records(values)
     return written
 
 
-def _derive_for(
-    members: Sequence[int],
-    slides: set[int],
-    wanted: set[tuple[int, int]],
-    unstored: Mapping[tuple[int, int], list[Observation]],
-) -> dict[tuple[int, int], RecordValues]:
-    thresholds = dict(
-        Member.objects.filter(pk__in=members).values_list(
-            "pk", "portal__organization__seen_after_seconds"
+def _seen_after_ms(member_ids: set[int]) -> dict[int, int]:
+    """Each member's organization's threshold for a seen slide, in ms."""
+    ids, params = _ids_table(sorted(member_ids))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT m.id, o.seen_after_seconds FROM {ids}"
+            " JOIN people_member m ON m.id = k.a"
+            " JOIN people_portal p ON p.id = m.portal_id"
+            " JOIN people_organization o ON o.id = p.organization_id",
+            params,
         )
+        return {pk: int(seconds * 1000) for pk, seconds in cursor.fetchall()}
+
+
+def _stored_observations(
+    pairs: Sequence[tuple[int, int]],
+) -> dict[tuple[int, int], list[Observation]]:
+    """The stored events of exactly these pairs, with one query."""
+    read_time = _time_reader()
+    as_hex = (
+        (lambda value: value.hex)
+        if connection.features.has_native_uuid_field
+        else (lambda value: value)
     )
-    observations: dict[tuple[int, int], list[Observation]] = defaultdict(list)
-    rows = Event.objects.filter(
-        member_id__in=members, slide_id__in=sorted(slides)
-    ).values_list(
-        "member_id", "slide_id", "id", "visit_id", "at", "verb", "duration_ms", "live"
-    )
-    for member_id, slide_id, event_id, visit_id, at, verb, ms, live in rows.iterator(
-        chunk_size=5000
-    ):
-        key = (member_id, slide_id)
-        if key in wanted:
-            observations[key].append(
+    found: dict[tuple[int, int], list[Observation]] = defaultdict(list)
+    table, params = _pairs_table(pairs)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT e.member_id, e.slide_id, e.id, e.visit_id, e.at, e.verb,"
+            f" e.duration_ms, e.live FROM {table} JOIN engagement_event e"
+            " ON e.member_id = k.a AND e.slide_id = k.b",
+            params,
+        )
+        for member_id, slide_id, event_id, visit_id, at, verb, ms, live in cursor:
+            event_hex = as_hex(event_id)
+            found[(member_id, slide_id)].append(
                 Observation(
-                    str(event_id), str(visit_id or event_id), at, verb, ms, live
+                    event_hex,
+                    as_hex(visit_id) if visit_id else event_hex,
+                    read_time(at),
+                    verb,
+                    ms,
+                    bool(live),
                 )
             )
-    return {
-        key: derive_record(
-            [*observations[key], *unstored.get(key, ())],
-            int(thresholds[key[0]] * 1000),
-        )
-        for key in wanted
-    }
+    return found
+
+
+RECORD_COLUMNS = (
+    "member_id, slide_id, visits, first_seen_at, last_seen_at, dwell_ms,"
+    " live_visits, self_paced_visits, archived, created_at"
+)
+# A new record is live; an existing one keeps its archived flag.
+RECORD_UPSERT = (
+    "(member_id, slide_id) DO UPDATE SET"
+    " visits = excluded.visits, first_seen_at = excluded.first_seen_at,"
+    " last_seen_at = excluded.last_seen_at, dwell_ms = excluded.dwell_ms,"
+    " live_visits = excluded.live_visits,"
+    " self_paced_visits = excluded.self_paced_visits"
+)
 
 
 def _write_records(values: dict[tuple[int, int], RecordValues]) -> int:
@@ -627,18 +909,9 @@ def _write_records(values: dict[tuple[int, int], RecordValues]) -> int:
         )
         for (member_id, slide_id), v in values.items()
     ]
-    with connection.cursor() as cursor:
-        cursor.executemany(
-            "INSERT INTO engagement_activityrecord (member_id, slide_id, visits,"
-            " first_seen_at, last_seen_at, dwell_ms, live_visits, self_paced_visits,"
-            " archived, created_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
-            " ON CONFLICT (member_id, slide_id) DO UPDATE SET"
-            " visits = excluded.visits, first_seen_at = excluded.first_seen_at,"
-            " last_seen_at = excluded.last_seen_at, dwell_ms = excluded.dwell_ms,"
-            " live_visits = excluded.live_visits,"
-            " self_paced_visits = excluded.self_paced_visits",
-            rows,
-        )
+    _bulk_insert(
+        "engagement_activityrecord", RECORD_COLUMNS, rows, conflict=RECORD_UPSERT
+    )
     return len(rows)
 
 
@@ -685,7 +958,7 @@ def _chunks(values: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]
         yield values[start : start + size]
 
 
-LOAD_BATCH = 20_000
+LOAD_BATCH = 100_000
 
 
 def load_events(
