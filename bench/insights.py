@@ -8,10 +8,10 @@ ours / DuckDB alone: lower is better.
 
 ``recall``: simulates worlds with planted effects and worlds without, and
 prints how often each planted effect is found and how often a world without
-effects yields any insight at all.
+effects yields any insight at all, each with its 95% interval.
 
     .venv/bin/python bench/insights.py scale [--events 10000000]
-    .venv/bin/python bench/insights.py recall [--seeds 40] [--planted 15]
+    .venv/bin/python bench/insights.py recall [--seeds 40] [--planted 15] [--workers 2]
 """
 
 import argparse
@@ -41,12 +41,13 @@ def main() -> int:
     parser.add_argument("--members", type=int, default=50_000)
     parser.add_argument("--seeds", type=int, default=40, help="worlds of each kind")
     parser.add_argument("--planted", type=int, help="planted worlds, if fewer")
+    parser.add_argument("--workers", type=int, default=2, help="processes for recall")
     args = parser.parse_args()
 
-    _setup.start("sqlite")
     if args.mode == "scale":
+        _setup.start("sqlite")
         return bench_scale(args.events, args.members)
-    return bench_recall(args.planted or args.seeds, args.seeds)
+    return bench_recall(args.planted or args.seeds, args.seeds, args.workers)
 
 
 def write_parquet(folder: Path, n_events: int, n_members: int) -> None:
@@ -222,9 +223,66 @@ def bench_scale(n_events: int, n_members: int) -> int:
     return 0 if same else 1
 
 
-def bench_recall(seeds: int, null_seeds: int) -> int:
-    import logging
+def bench_recall(seeds: int, null_seeds: int, workers: int) -> int:
+    """Planted and effect-free worlds, simulated and scanned in worker processes."""
+    from concurrent.futures import ProcessPoolExecutor
 
+    worlds = [(seed, True) for seed in range(seeds)]
+    worlds += [(seed, False) for seed in range(null_seeds)]
+    started = time.perf_counter()
+    with ProcessPoolExecutor(workers, initializer=_start_worker) as pool:
+        results = list(pool.map(_scan_world, worlds))
+    print(f"{len(worlds)} worlds in {time.perf_counter() - started:.0f} s")
+
+    planted = [r for r in results if r["effects"]]
+    hits: dict[str, int] = {}
+    for result in planted:
+        for key, found in result["found"].items():
+            hits[key] = hits.get(key, 0) + found
+    for key, count in hits.items():
+        print(f"recall {key}: {_share_with_interval(count, seeds)}")
+    total = sum(hits.values()) / (len(hits) * seeds)
+    print(f"recall over all planted effects: {total:.3f}")
+    risk_found = sum(r["risk_found"] for r in planted)
+    risk_planted = sum(r["risk_planted"] for r in planted)
+    print(f"accounts at risk found: {risk_found}/{risk_planted}")
+
+    null = [r for r in results if not r["effects"]]
+    with_insight = [r for r in null if r["insights"]]
+    print(
+        "worlds without effects yielding any insight: "
+        f"{_share_with_interval(len(with_insight), null_seeds)}"
+    )
+    for result in with_insight:
+        print(f"  seed {result['seed']}: {result['insights']}")
+    return 0
+
+
+def _share_with_interval(count: int, total: int) -> str:
+    from statsmodels.stats.proportion import proportion_confint
+
+    low, high = proportion_confint(count, total, alpha=0.05, method="beta")
+    return (
+        f"{count}/{total} = {count / total:.3f} "
+        f"(95% Clopper-Pearson interval {low:.3f} to {high:.3f})"
+    )
+
+
+def _start_worker() -> None:
+    import logging
+    import os
+    import shutil
+    from multiprocessing import util
+
+    _setup.start("sqlite")
+    logging.getLogger("entatio").setLevel(logging.WARNING)
+    # Pool workers end without running atexit; a finalizer removes the home.
+    home = os.environ["ENTATIO_HOME"]
+    util.Finalize(None, shutil.rmtree, args=(home, True), exitpriority=0)
+
+
+def _scan_world(world: tuple[int, bool]) -> dict:
+    """One world: which planted effects discovery found, or what it invented."""
     from entatio.insights.columnar import write_copy
     from entatio.insights.cube import prepare
     from entatio.insights.discovery import discover
@@ -232,45 +290,36 @@ def bench_recall(seeds: int, null_seeds: int) -> int:
     from entatio.insights.simulate import simulate_world
     from entatio.people.models import Organization
 
-    logging.getLogger("entatio").setLevel(logging.WARNING)
-    hits: dict[str, int] = {}
-    risk_found = risk_planted = null_with_insight = 0
-    for seed in range(max(seeds, null_seeds)):
-        for effects in (True, False)[seed >= seeds : 1 + (seed < null_seeds)]:
-            org = Organization.objects.create(
-                name=f"W{seed}", slug=f"w{seed}-{effects}"
-            )
-            world = simulate_world(org, seed=1000 + seed, effects=effects)
-            prepared = prepare(write_copy(org))
-            found = discover(prepared)
-            if not effects:
-                null_with_insight += bool(found.insights)
-                continue
-            for effect in world.planted:
-                topic = world.topic_of_deck[effect.topic].pk
-                key = f"{effect.kind}:{effect.measure}:{effect.topic}"
-                hits[key] = hits.get(key, 0) + any(
-                    i.kind == effect.kind and i.topic_id == topic
-                    and (effect.kind != "cell" or i.measure == effect.measure)
-                    and i.person == effect.person and i.account == effect.account
-                    and i.effect * effect.direction > 0
-                    for i in found.insights
-                )  # fmt: skip
-            at_risk = {a.name for a in accounts_at_risk(prepared) if a.at_risk}
-            risk_found += len(at_risk & set(world.at_risk_accounts))
-            risk_planted += len(world.at_risk_accounts)
-        print(f"seed {seed + 1} done", file=sys.stderr)
-
-    for key, count in hits.items():
-        print(f"recall {key}: {count}/{seeds} = {count / seeds:.2f}")
-    total = sum(hits.values()) / (len(hits) * seeds)
-    print(f"recall over all planted effects: {total:.3f}")
-    print(f"accounts at risk found: {risk_found}/{risk_planted}")
-    print(
-        "worlds without effects yielding any insight: "
-        f"{null_with_insight}/{null_seeds} = {null_with_insight / null_seeds:.3f}"
-    )
-    return 0
+    seed, effects = world
+    org = Organization.objects.create(name=f"W{seed}", slug=f"w{seed}-{effects}")
+    simulated = simulate_world(org, seed=1000 + seed, effects=effects)
+    prepared = prepare(write_copy(org))
+    found = discover(prepared)
+    result = {
+        "seed": seed,
+        "effects": effects,
+        "insights": [
+            f"{i.kind} {i.measure} p={i.p_value:.2g} q={i.q_value:.2g}"
+            for i in found.insights
+        ],
+        "found": {},
+    }
+    for effect in simulated.planted:
+        topic = simulated.topic_of_deck[effect.topic].pk
+        key = f"{effect.kind}:{effect.measure}:{effect.topic}"
+        result["found"][key] = any(
+            i.kind == effect.kind and i.topic_id == topic
+            and (effect.kind != "cell" or i.measure == effect.measure)
+            and i.person == effect.person and i.account == effect.account
+            and i.effect * effect.direction > 0
+            for i in found.insights
+        )  # fmt: skip
+    if effects:
+        at_risk = {a.name for a in accounts_at_risk(prepared) if a.at_risk}
+        result["risk_found"] = len(at_risk & set(simulated.at_risk_accounts))
+        result["risk_planted"] = len(simulated.at_risk_accounts)
+    print(f"seed {seed} {'planted' if effects else 'null'} done", file=sys.stderr)
+    return result
 
 
 if __name__ == "__main__":

@@ -2,17 +2,24 @@
 
 import re
 
+import numpy as np
+import pandas as pd
 import pytest
+from statsmodels.stats.proportion import proportions_ztest
 
 from entatio.insights.columnar import write_copy
 from entatio.insights.cube import prepare
-from entatio.insights.discovery import Discovery, discover
+from entatio.insights.discovery import Discovery, _compare_shares, discover
 from entatio.insights.risk import AccountTrend, accounts_at_risk
+from entatio.insights.sales import permutation_p_value
 from entatio.insights.simulate import World, simulate_world
+from entatio.insights.trends import trend
 from entatio.people.models import Organization
 
 PLANTED_SEEDS = (11, 12)
-NULL_SEEDS = (21,)
+# 1017 and 1035 are worlds in which a test of "no effect" reported a trend
+# and a sales association by chance; a test of the minimum effect does not.
+NULL_SEEDS = (21, 22, 1017, 1035)
 # Words that would claim a cause; sentences may only say what goes together.
 CAUSAL = re.compile(
     r"\b(caus\w*|because|due to|led to|leads? to|result\w* in|drive[sn]?|drove|"
@@ -104,3 +111,54 @@ def test_the_causal_word_check_catches_causal_claims():
     assert CAUSAL.search("Reading about integrations led to more sales.")
     assert CAUSAL.search("The slides caused a rise.")
     assert not CAUSAL.search("Accounts that read it won more; the two went together.")
+
+
+def test_a_share_difference_must_clear_the_minimum_not_only_zero():
+    # 60% against 52% of 2,000 members each: surely not zero, yet under 10 points.
+    *_, p_value, large = _compare_shares(1200, 2000, 1040, 2000)
+    assert proportions_ztest([1200, 1040], [2000, 2000])[1] < 1e-6
+    assert (p_value, large) == (1.0, False)
+
+    # 30 points apart: clears the minimum plainly, in either direction.
+    assert _compare_shares(160, 200, 100, 200)[4] < 1e-4
+    assert _compare_shares(100, 200, 160, 200)[4] < 1e-4
+    # 14 points apart in small groups: large enough, but not shown to be.
+    assert _compare_shares(15, 25, 23, 50)[4] > 0.5
+
+
+def test_a_trend_must_clear_the_minimum_ratio_not_only_one():
+    rng = np.random.default_rng(3)
+    slight = np.r_[rng.poisson(1000, 12), rng.poisson(1150, 12)].astype(float)
+    steep = np.r_[rng.poisson(100, 12), rng.poisson(300, 12)].astype(float)
+
+    fitted = trend(slight, 12)
+    assert fitted is not None and fitted.p_value < 1e-6
+    assert fitted.p_beyond(1.25) > 0.5
+    fitted = trend(steep, 12)
+    assert fitted is not None and fitted.p_beyond(1.25) < 1e-6
+
+
+def test_sales_permutations_test_the_minimum_in_the_observed_direction():
+    rng = np.random.default_rng(5)
+    rows = []
+    for account in range(60):
+        engaged = rng.random(4) < 0.5
+        for ago in range(4):
+            lift = 0.3 if engaged[ago] else 0.0
+            rows.append(
+                {
+                    "account_id": account,
+                    "stratum": f"S{account % 3}",
+                    "ago": ago,
+                    "engaged": bool(engaged[ago]),
+                    "current": rng.gamma(4, 0.25),
+                    "following": rng.gamma(4, 0.25) + lift,
+                }
+            )
+    frame = pd.DataFrame(rows)
+
+    p_values = [permutation_p_value(frame, minimum=m) for m in (0.0, 0.1, 0.3, 0.6)]
+    assert p_values[0] < 0.01
+    assert p_values == sorted(p_values)
+    assert p_values[2] > 0.05
+    assert p_values[3] == 1.0

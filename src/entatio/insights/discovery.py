@@ -1,18 +1,28 @@
 """Discovery: scan every cell of the cube, every trend and every sales question.
 
 Each candidate is tested against everyone else with access to the same topic
-(two-proportion z-test, or Fisher's exact test for small counts, for reach
-and return; Mann-Whitney's U on the visits of each member who came, for
-frequency, since visit counts are far from normal and whether people come
-at all is the reach's question), the weekly visits of each topic against
-the weeks before, and each sales comparison. The p-values of all candidates
-that have enough people and accounts are corrected together with a weighted
-Benjamini-Hochberg at q = 0.05, each family (cells, trends, sales) holding
-the same total weight, so that a few dozen sales questions are not drowned by
-thousands of cells; a corrected finding is reported only when its effect is
-large enough to matter. A cell of two fields is reported
-only when it says more than each of its single-field parents.
-"""
+(Miettinen and Nurminen's score test for reach and return; Mann-Whitney's U
+on the visits of each member who came, for frequency, since visit counts are
+far from normal and whether people come at all is the reach's question), the
+weekly visits of each topic against the weeks before, and each sales
+comparison.
+
+Every test is against the smallest effect worth reporting (a difference of
+10 points in a share, a ratio of 1.25 in visits, a tenth of a usual
+quarter's sales), not against no effect at all: a finding must be shown to
+be large, not only shown to be other than zero with a large estimate. In a
+world without effects a plain test of "no effect" at q = 0.05 reports
+something in about 5% of worlds by design (under the complete null the
+Benjamini-Hochberg rate is the chance of any false finding); testing the
+minimum effect keeps that chance well below, and costs little recall since a
+finding had to clear the minimum anyway.
+
+The p-values of all candidates that have enough people and accounts are
+corrected together with a weighted Benjamini-Hochberg at q = 0.05, each
+family (cells, trends, sales) holding the same total weight, so that a few
+dozen sales questions are not drowned by thousands of cells. A cell of two
+fields is reported only when it says more than each of its single-field
+parents."""
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -24,7 +34,7 @@ from scipy import stats
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import (
     confint_proportions_2indep,
-    proportions_ztest,
+    test_proportions_2indep,
 )
 
 from entatio.insights.cube import (
@@ -45,7 +55,6 @@ MIN_ACCOUNTS = 5
 MIN_SHARE_DIFFERENCE = 0.10
 MIN_RATE_RATIO = 1.25
 MIN_SALES_SHARE = 0.10
-MIN_EXPECTED_FOR_Z = 5
 EVIDENCE_ROWS = 200
 BOOTSTRAP_RESAMPLES = 2000
 CONFIDENCE = 0.95
@@ -282,14 +291,35 @@ def _compare_shares(
     table = np.array([[k1, n1 - k1], [k2, n2 - k2]])
     if table.sum(axis=0).min() == 0:
         return None  # everyone or no one: nothing to compare
-    expected = np.outer(table.sum(axis=1), table.sum(axis=0)) / table.sum()
-    if expected.min() < MIN_EXPECTED_FOR_Z:
-        p_value = stats.fisher_exact(table).pvalue
-    else:
-        p_value = proportions_ztest([k1, k2], [n1, n2])[1]
     difference = k1 / n1 - k2 / n2
     large = abs(difference) >= MIN_SHARE_DIFFERENCE
-    return k1 / n1, k2 / n2, difference, difference, float(p_value), large
+    p_value = _share_beyond_minimum(k1, n1, k2, n2) if large else 1.0
+    return k1 / n1, k2 / n2, difference, difference, p_value, large
+
+
+def _share_beyond_minimum(k1: int, n1: int, k2: int, n2: int) -> float:
+    """Two-sided p against a difference of shares no larger than the minimum.
+
+    Miettinen and Nurminen's score test, one-sided towards the observed
+    difference and doubled, which stays accurate for small counts.
+    """
+    upward = k1 / n1 >= k2 / n2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        result = test_proportions_2indep(
+            k1,
+            n1,
+            k2,
+            n2,
+            value=MIN_SHARE_DIFFERENCE if upward else -MIN_SHARE_DIFFERENCE,
+            compare="diff",
+            alternative="larger" if upward else "smaller",
+            method="score",
+        )
+    return _two_sided(result.pvalue)
+
+
+def _two_sided(one_sided: float) -> float:
+    return float(min(1.0, 2 * one_sided))
 
 
 def _share_interval(c: Candidate) -> tuple[float, float]:
@@ -317,7 +347,20 @@ def _compare_rates(
 
 
 def _rank_test(inside: np.ndarray, outside: np.ndarray) -> float:
-    return float(stats.mannwhitneyu(inside, outside, method="asymptotic").pvalue)
+    """Two-sided p against visits no more than the minimum ratio apart.
+
+    Mann-Whitney's U with the other members' visits scaled by the minimum
+    ratio, one-sided towards the observed difference and doubled.
+    """
+    if inside.mean() >= outside.mean():
+        result = stats.mannwhitneyu(
+            inside, outside * MIN_RATE_RATIO, alternative="greater", method="asymptotic"
+        )
+    else:
+        result = stats.mannwhitneyu(
+            inside * MIN_RATE_RATIO, outside, alternative="less", method="asymptotic"
+        )
+    return _two_sided(result.pvalue)
 
 
 def _trend_candidates(prepared: Prepared) -> Iterator[Candidate]:
@@ -339,7 +382,7 @@ def _trend_candidates(prepared: Prepared) -> Iterator[Candidate]:
                 effect=fitted.change,
                 low=fitted.low - 1,
                 high=fitted.high - 1,
-                p_value=fitted.p_value,
+                p_value=fitted.p_beyond(MIN_RATE_RATIO),
                 counts={"weeks": weeks, "weeks_before": before_weeks},
                 large_enough=bool(large),
                 evidence=[
@@ -363,7 +406,9 @@ def _sales_candidates(
         if topic_id == ALL_TOPICS:
             continue
         for user_type in user_types:
-            found = compare_sales(prepared, topic_id, user_type)
+            found = compare_sales(
+                prepared, topic_id, user_type, minimum=MIN_SALES_SHARE
+            )
             if found is None:
                 continue
             yield Candidate(
@@ -430,7 +475,8 @@ def _echo_factor(candidate: Candidate) -> float:
 
 def cell_evidence(prepared: Prepared, insight: Candidate) -> list[dict[str, Any]]:
     """The members of the cell: their account and their visits to the topic."""
-    where, params = ["mt.topic_id = $topic"], {"topic": insight.topic_id}
+    where = ["mt.topic_id = $topic"]
+    params: dict[str, Any] = {"topic": insight.topic_id}
     for kind, pair in (("p", insight.person), ("a", insight.account)):
         if pair:
             where.append(f"{column_of(kind, pair[0])} = ${kind}")

@@ -150,9 +150,13 @@ def _quarter_tables(prepared: Prepared) -> None:
 
 
 def compare_sales(
-    prepared: Prepared, topic_id: int, user_type: str
+    prepared: Prepared, topic_id: int, user_type: str, minimum: float = 0.0
 ) -> SalesComparison | None:
-    """Engaged accounts' change in sales against comparable ones that did not."""
+    """Engaged accounts' change in sales against comparable ones that did not.
+
+    With a ``minimum``, the p-value tests a difference no larger than that
+    (in units of a usual quarter) instead of no difference at all.
+    """
     frame = account_quarters(prepared, topic_id, user_type)
     if frame.empty:
         return None
@@ -176,7 +180,7 @@ def compare_sales(
         difference=float(fit.params["engaged"]),
         low=float(low),
         high=float(high),
-        p_value=permutation_p_value(frame),
+        p_value=permutation_p_value(frame, minimum=minimum),
         quarterly_sales=float(frame["sales"].mean()),
         rows=frame,
     )
@@ -190,17 +194,22 @@ def _controls(frame: pd.DataFrame) -> np.ndarray:
     return sm.add_constant(design, has_constant="add").to_numpy()
 
 
-def permutation_p_value(frame: pd.DataFrame, seed: int = 0) -> float:
+def permutation_p_value(
+    frame: pd.DataFrame, seed: int = 0, minimum: float = 0.0
+) -> float:
     """Two-sided p of the engaged coefficient, accounts shuffled within groups.
 
     By Frisch-Waugh-Lovell the coefficient is the slope of the outcome's
     residual on the engagement's residual, both after the controls; each
-    permutation only re-residualizes the shuffled engagement.
+    permutation only re-residualizes the shuffled engagement. With a
+    ``minimum`` the null is a coefficient of that size in the observed
+    direction: it is taken off the outcome, the test is one-sided towards
+    the observed sign, and its p doubled.
     """
     basis, _ = np.linalg.qr(_controls(frame))
+    engaged = frame["engaged"].to_numpy(dtype=float)
     outcome = frame["following"].to_numpy(dtype=float)
     outcome = outcome - basis @ (basis.T @ outcome)
-    engaged = frame["engaged"].to_numpy(dtype=float)
 
     accounts, account_index = np.unique(frame["account_id"], return_inverse=True)
     quarters, quarter_index = np.unique(frame["ago"], return_inverse=True)
@@ -214,19 +223,37 @@ def permutation_p_value(frame: pd.DataFrame, seed: int = 0) -> float:
         return (shuffled * outcome[:, None]).sum(0) / (shuffled**2).sum(0)
 
     observed = slopes(np.arange(len(frame))[None, :])[0]
+    sign = 0.0
+    if minimum > 0:
+        # The outcome less the minimum effect of the observed engagement.
+        sign = 1.0 if observed >= 0 else -1.0
+        shifted = engaged - basis @ (basis.T @ engaged)
+        outcome = outcome - sign * minimum * shifted
+        observed = slopes(np.arange(len(frame))[None, :])[0]
+
+    def beyond(found: np.ndarray) -> int:
+        if sign:
+            return int((sign * found >= sign * observed - 1e-12).sum())
+        return int((np.abs(found) >= abs(observed) - 1e-12).sum())
+
     rng = np.random.default_rng(seed)
     exceed = done = 0
     for start in range(0, PERMUTATIONS, PERMUTATION_BATCH):
         if exceed >= ENOUGH_EXCEEDANCES:
-            return exceed / done
+            return _sided(exceed / done, sign)
         batch = min(PERMUTATION_BATCH, PERMUTATIONS - start)
         mapping = np.tile(np.arange(len(accounts)), (batch, 1))
         for members in _groups(stratum_of.to_numpy()):
             mapping[:, members] = rng.permuted(np.tile(members, (batch, 1)), axis=1)
         rows = row_of[mapping[:, account_index], quarter_index]
-        exceed += int((np.abs(slopes(rows)) >= abs(observed) - 1e-12).sum())
+        exceed += beyond(slopes(rows))
         done += batch
-    return (exceed + 1) / (PERMUTATIONS + 1)
+    return _sided((exceed + 1) / (PERMUTATIONS + 1), sign)
+
+
+def _sided(p_value: float, sign: float) -> float:
+    """A one-sided p (when a sign was taken) doubled into a two-sided one."""
+    return min(1.0, 2 * p_value) if sign else p_value
 
 
 def _groups(labels: np.ndarray) -> list[np.ndarray]:

@@ -11,6 +11,7 @@ from datetime import timedelta
 
 import numpy as np
 import statsmodels.api as sm
+from scipy import stats
 
 from entatio.insights.cube import Prepared
 
@@ -28,10 +29,25 @@ class Trend:
     low: float
     high: float
     p_value: float
+    # The fitted log ratio's standard error and residual degrees of freedom.
+    log_ratio_se: float = 0.0
+    df: float = 1.0
 
     @property
     def change(self) -> float:
         return self.ratio - 1
+
+    def p_beyond(self, minimum_ratio: float) -> float:
+        """Two-sided p against a ratio between 1/minimum and minimum.
+
+        The t test of the log ratio against the nearer bound, one-sided
+        towards the observed change and doubled.
+        """
+        if self.log_ratio_se <= 0:
+            return self.p_value
+        distance = abs(np.log(self.ratio)) - np.log(minimum_ratio)
+        one_sided = stats.t.sf(distance / self.log_ratio_se, self.df)
+        return float(min(1.0, 2 * one_sided))
 
     def as_dict(self) -> dict[str, float | int]:
         return {
@@ -102,4 +118,6 @@ def trend(counts: np.ndarray, weeks: int) -> Trend | None:
         low=float(low),
         high=float(high),
         p_value=float(fit.pvalues[1]),
+        log_ratio_se=float(fit.bse[1]),
+        df=float(fit.df_resid),
     )
