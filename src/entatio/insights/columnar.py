@@ -210,7 +210,9 @@ def _make_current(root: Path, name: str) -> None:
 
 
 def _write_table(path: Path, schema: pa.Schema, rows: Sequence[Sequence[Any]]) -> None:
-    columns = list(zip(*rows, strict=True)) if rows else [[] for _ in schema]
+    columns: list[Sequence[Any]] = (
+        list(zip(*rows, strict=True)) if rows else [[] for _ in schema]
+    )
     table = pa.table(
         {
             f.name: pa.array(list(c), type=f.type)

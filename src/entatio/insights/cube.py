@@ -346,7 +346,19 @@ def cells(
         GROUP BY GROUPING SETS ({", ".join(sets)})
         """
     ).fetchall()
-    return [Cell(*row, days=prepared.window.days) for row in rows]
+    return [_cell_of(row, prepared.window.days) for row in rows]
+
+
+def _cell_of(row: tuple[Any, ...], days: float) -> Cell:
+    """A cell from one row of the grouping query, in its column order."""
+    (
+        topic_id, person, account, members, accounts, reached, returned,
+        visits, visits_sq, dwell, dwell_sq,
+    ) = row  # fmt: skip
+    return Cell(
+        topic_id, person, account, members, accounts, reached, returned,
+        visits, visits_sq, dwell, dwell_sq, days,
+    )  # fmt: skip
 
 
 @dataclass

@@ -159,7 +159,9 @@ def _links(
     first: dict[int, dict[str, datetime]] = defaultdict(dict)
     slides_in: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for slide in slide_ids:
-        root, portal = roots.get(slide, (slide, None))
+        if slide not in roots:
+            continue
+        root, portal = roots[slide]
         tier = tiers.get(portal)
         if tier is None:
             continue

@@ -37,14 +37,15 @@ def check_goal(goal: Goal, prepared: Prepared) -> None:
 def goal_value(goal: Goal, prepared: Prepared, on: date) -> GoalValue:
     """The goal's metric as it stood at the end of that day."""
     check_goal(goal, prepared)
-    where, params = ["TRUE"], {"topic": goal.topic_id or 0}
-    for kind, field, value in (
+    where = ["TRUE"]
+    params: dict[str, Any] = {"topic": goal.topic_id or 0}
+    for kind, field, wanted in (
         ("p", goal.person_field, goal.person_value),
         ("a", goal.account_field, goal.account_value),
     ):
         if field:
             where.append(f"{column_of(kind, field)} = ${kind}")
-            params[kind] = value
+            params[kind] = wanted
     needed = 2 if goal.measure == Goal.Measure.RETURN else 1
     unit = "account_id" if goal.unit == Goal.Unit.ACCOUNTS else "member_id"
     params["until"] = datetime.combine(on + timedelta(days=1), time(), tzinfo=UTC)

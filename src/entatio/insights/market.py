@@ -16,7 +16,7 @@ class Ranked:
     members: int
     reached: int
     visits: int
-    weekly: list[float]
+    weekly: list[int]
     trends: dict[int, dict[str, Any] | None]
 
     def as_dict(self) -> dict[str, Any]:

@@ -483,7 +483,7 @@ def _load_staff_events(
     stored = 0
     for tier, members in staff.items():
         index = list(TIERS).index(tier)
-        events = []
+        events: list[dict[str, Any]] = []
         for presentations in decks.values():
             slides = list(
                 presentations[index].slides.order_by("pk").values_list("pk", flat=True)

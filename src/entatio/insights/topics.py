@@ -154,7 +154,7 @@ def _store_slide_topics(
 ) -> int:
     totals = weights.sum(axis=1, keepdims=True)
     shares = np.divide(weights, totals, out=np.zeros_like(weights), where=totals > 0)
-    new_rows = []
+    new_rows: list[SlideTopic] = []
     for row, text in enumerate(texts):
         chosen = np.flatnonzero(shares[row] >= MIN_TOPIC_SHARE)
         for slide_id in slides_of_text[text]:
@@ -235,13 +235,16 @@ def effective_slide_topics(organization: Organization) -> list[tuple[int, int]]:
             "pk", "copied_from_id"
         )
     )
-    pairs = []
+    pairs: list[tuple[int, int]] = []
     for slide_id in parents:
-        found, current = set(), slide_id
+        found: set[int] = set()
+        current: int | None = slide_id
         for _ in range(MAX_LINEAGE_DEPTH):
-            found = topics_of(own.get(current, {}))
-            current = parents.get(current)
-            if found or current is None:
+            if current is None:
                 break
+            found = topics_of(own.get(current, {}))
+            if found:
+                break
+            current = parents.get(current)
         pairs.extend((slide_id, topic_id) for topic_id in sorted(found))
     return pairs

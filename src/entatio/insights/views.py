@@ -69,6 +69,9 @@ def author_in_portal(request: HttpRequest, portal_id: int) -> Member:
 
 def scope_of(member: Member) -> list[int]:
     """Portals of the organization that the person is an author of."""
+    if member.user_id is None:
+        # Without a login there is nobody to match in the other portals.
+        return [member.portal_id] if member.can_author else []
     return list(
         Member.objects.filter(
             user_id=member.user_id,
@@ -272,14 +275,16 @@ def _edit_topics(request: HttpRequest, member: Member) -> HttpResponse:
         if data.get("action") == "suggest":
             suggest_topics(organization, n_topics=int(data.get("topics") or 0) or None)
         else:
-            topic = Topic.objects.get(organization=organization, pk=data.get("topic"))
+            topic = Topic.objects.get(
+                organization=organization, pk=data.get("topic", "")
+            )
             if data.get("action") == "rename":
                 rename_topic(topic, data.get("label", ""))
             elif data.get("action") == "tag":
                 slide = Slide.objects.get(
                     portal__organization=organization,
                     portal__in=scope_of(member),
-                    pk=data.get("slide"),
+                    pk=data.get("slide", ""),
                 )
                 tag_slide(slide, topic, by=member)
     except (ValueError, TopicError, Topic.DoesNotExist, Slide.DoesNotExist) as error:
