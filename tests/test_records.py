@@ -1,8 +1,11 @@
+import random
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from entatio.engagement.access import revoke_share, share_presentation
-from entatio.engagement.events import record_events
+from entatio.engagement.events import load_events, rebuild_records, record_events
 from entatio.engagement.models import ActivityRecord
 from entatio.library.models import Presentation, PresentationSlide, Slide
 from tests.personas import make_member
@@ -128,8 +131,6 @@ def test_someone_elses_visit_id_is_not_joined(portal, group, member):
 
 
 def test_rebuild_gives_the_same_records(portal, group, member):
-    from entatio.engagement.events import rebuild_records
-
     presentation = deck(portal)
     share_presentation(presentation, group)
     slides = list(presentation.slides.order_by("places__position"))
@@ -176,3 +177,119 @@ def test_impossible_durations_and_future_times_are_refused(portal, group, member
     assert [n for n, _ in result.errors] == [1, 2, 3]
     assert "whole number" in result.errors[0][1]
     assert "future" in result.errors[2][1]
+
+
+RECORD_VALUES = (
+    "member_id",
+    "slide_id",
+    "visits",
+    "first_seen_at",
+    "last_seen_at",
+    "dwell_ms",
+    "live_visits",
+    "self_paced_visits",
+)
+
+
+def viewing_history(members, slides, rnd: random.Random) -> list[dict]:
+    """Sittings of every kind: named and unnamed visits, live ones, stints
+    around the threshold, events off screen, and some sent twice."""
+    events = []
+    for member in members:
+        at = T0 + timedelta(minutes=rnd.randint(0, 90))
+        for _ in range(rnd.randint(2, 5)):
+            visit = str(uuid.uuid4()) if rnd.random() < 0.5 else None
+            live = rnd.random() < 0.2
+            for _ in range(rnd.randint(1, 8)):
+                event = view(
+                    member, rnd.choice(slides), at, rnd.choice([0, 1000, 2500, 4000])
+                )
+                event["verb"] = rnd.choice(["viewed", "viewed", "watched", "opened"])
+                if visit:
+                    event["visit"] = visit
+                if live:
+                    event["live_session"] = True
+                events.append(event)
+                at += timedelta(seconds=rnd.randint(5, 600))
+            at += timedelta(minutes=rnd.choice([10, 29, 31, 45, 600]))
+    repeats = rnd.sample(events, len(events) // 10)
+    return events + [dict(event) for event in repeats]
+
+
+def records_now():
+    return sorted(ActivityRecord.objects.values_list(*RECORD_VALUES))
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_batches_in_any_order_give_the_records_of_a_rebuild(portal, group, seed):
+    rnd = random.Random(seed)
+    presentation = deck(portal, n=4)
+    members = [make_member(portal, f"m{i}@globex.test") for i in range(4)]
+    group.members.add(*members)
+    share_presentation(presentation, group)
+    slides = list(presentation.slides.order_by("places__position"))
+    events = viewing_history(members, slides, rnd)
+    rnd.shuffle(events)
+
+    loaded = load_events(portal, events, batch=rnd.randint(5, 40))
+    live = records_now()
+    ActivityRecord.objects.update(
+        visits=0, first_seen_at=None, last_seen_at=None, dwell_ms=0
+    )
+    rebuild_records(portal)
+
+    assert loaded.stored + loaded.duplicates == len(events)
+    assert not loaded.errors
+    assert records_now() == live
+    assert any(visits >= 2 for _, _, visits, *_ in live)
+
+
+def test_an_event_about_a_slide_not_shared_with_the_member_is_refused(
+    portal, group, member
+):
+    shared = deck(portal)
+    unshared = deck(portal, n=1)
+    share_presentation(shared, group)
+    s0 = shared.slides.first()
+    hidden_from_member = unshared.slides.get()
+
+    result = load_events(
+        portal,
+        [
+            view(member, s0, T0, 4000),
+            view(member, hidden_from_member, T0, 4000),
+            view(member, s0, T0 + timedelta(seconds=5), 4000),
+        ],
+    )
+
+    assert result.stored == 2
+    assert [n for n, _ in result.errors] == [2]
+    reason = result.errors[0][1]
+    assert f"no access to slide {hidden_from_member.pk}" in reason
+    assert member.email in reason and "share" in reason
+    assert not ActivityRecord.objects.filter(
+        member=member, slide=hidden_from_member
+    ).exists()
+    assert ActivityRecord.objects.get(member=member, slide=s0).visits == 1
+
+
+def test_after_a_share_is_revoked_events_are_refused(portal, group, member):
+    presentation = deck(portal)
+    share_presentation(presentation, group)
+    s0 = presentation.slides.first()
+    record_events(portal, [view(member, s0, T0, 4000)])
+
+    revoke_share(presentation, group)
+    result = record_events(portal, [view(member, s0, T0 + timedelta(hours=2), 4000)])
+
+    assert result.stored == 0
+    assert "no access" in result.errors[0][1]
+    assert ActivityRecord.objects.get(member=member, slide=s0).visits == 1
+
+
+def test_authors_events_count_on_any_slide_of_their_portal(portal, author):
+    presentation = deck(portal, n=1)
+
+    result = record_events(portal, [view(author, presentation.slides.get(), T0, 4000)])
+
+    assert (result.stored, result.errors) == (1, [])

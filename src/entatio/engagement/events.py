@@ -7,6 +7,7 @@ records of the touched (member, slide) pairs are recomputed from all their
 events by the one derivation function that ``rebuild_records`` uses too.
 """
 
+import gc
 import json
 import logging
 import os
@@ -15,6 +16,7 @@ import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -52,7 +54,7 @@ AUTHOR_ROLES = frozenset({Member.Role.OWNER, Member.Role.AUTHOR})
 # Enough to keep each IN (...) list well under every database's limit.
 CHUNK = 900
 # Pairs looked up per query, passed as one JSON or array parameter.
-PAIR_CHUNK = 50_000
+PAIR_CHUNK = 100_000
 
 
 class EventError(ValueError):
@@ -336,25 +338,33 @@ def _first_presentation_of(slide_ids: set[int]) -> dict[int, int]:
 def _drop_without_access(parsed: list[_Parsed], result: LoadResult) -> list[_Parsed]:
     """Refuse events about a slide their member may not see, as the viewer does.
 
-    Access is read from the live (not archived) records, which exist exactly
-    for the (member, slide) pairs a share gives access to. Owners and authors
-    see every slide of their portal, shared or not.
+    A member sees a slide shown (not hidden) in a presentation with a live
+    share to one of their groups: the same paths that give them records.
+    The shares are read rather than the records, which follow a new share
+    only once a background task has run. Owners and authors see every slide
+    of their portal, shared or not.
     """
-    pairs = {(p.member_id, p.slide_id) for p in parsed if p.slide_id}
-    allowed = _pairs_with_live_record(pairs)
-    authors = _authors_among({m for m, s in pairs - allowed})
+    about_slides = [p for p in parsed if p.slide_id]
+    groups_of_member = _groups_of_members({p.member_id for p in about_slides})
+    groups_of_slide = _groups_seeing_slides({p.slide_id or 0 for p in about_slides})
+    refused = [
+        p
+        for p in about_slides
+        if groups_of_member.get(p.member_id, _NONE).isdisjoint(
+            groups_of_slide.get(p.slide_id or 0, _NONE)
+        )
+    ]
+    authors = _authors_among({p.member_id for p in refused})
+    refused = [p for p in refused if p.member_id not in authors]
+    if not refused:
+        return parsed
 
-    kept = []
-    for p in parsed:
-        if p.slide_id and p.member_id not in authors:
-            may_see = (p.member_id, p.slide_id) in allowed
-        else:
-            may_see = True
-        if may_see:
-            kept.append(p)
-        else:
-            result.errors.append((p.number, _no_access(p)))
-    return kept
+    result.errors.extend((p.number, _no_access(p)) for p in refused)
+    numbers = {p.number for p in refused}
+    return [p for p in parsed if p.number not in numbers]
+
+
+_NONE: frozenset[int] = frozenset()
 
 
 def _no_access(p: _Parsed) -> str:
@@ -364,18 +374,34 @@ def _no_access(p: _Parsed) -> str:
     )
 
 
-def _pairs_with_live_record(pairs: set[tuple[int, int]]) -> set[tuple[int, int]]:
-    found: set[tuple[int, int]] = set()
+def _groups_of_members(member_ids: set[int]) -> dict[int, set[int]]:
+    found: dict[int, set[int]] = defaultdict(set)
+    ids, params = _ids_table(sorted(member_ids))
     with connection.cursor() as cursor:
-        for chunk in _chunks(sorted(pairs), size=PAIR_CHUNK):
-            keys, params = _pairs_table(chunk)
-            cursor.execute(
-                f"SELECT r.member_id, r.slide_id FROM {keys}"
-                " JOIN engagement_activityrecord r"
-                " ON r.member_id = k.a AND r.slide_id = k.b WHERE r.archived = %s",
-                [*params, False],
-            )
-            found.update(cursor.fetchall())
+        cursor.execute(
+            f"SELECT gm.member_id, gm.sharinggroup_id FROM {ids}"
+            " JOIN people_sharinggroup_members gm ON gm.member_id = k.a",
+            params,
+        )
+        for member_id, group_id in cursor.fetchall():
+            found[member_id].add(group_id)
+    return found
+
+
+def _groups_seeing_slides(slide_ids: set[int]) -> dict[int, set[int]]:
+    """The groups with a live share of a presentation that shows each slide."""
+    found: dict[int, set[int]] = defaultdict(set)
+    ids, params = _ids_table(sorted(slide_ids))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT ps.slide_id, s.group_id FROM {ids}"
+            " JOIN library_presentationslide ps ON ps.slide_id = k.a"
+            " JOIN engagement_share s ON s.presentation_id = ps.presentation_id"
+            " WHERE ps.hidden = %s AND s.revoked_at IS NULL",
+            [*params, False],
+        )
+        for slide_id, group_id in cursor.fetchall():
+            found[slide_id].add(group_id)
     return found
 
 
@@ -979,10 +1005,28 @@ def load_events(
         offset += len(pending)
         pending.clear()
 
-    for item in items:
-        pending.append(item)
-        if len(pending) >= batch:
+    with _no_collection_pauses():
+        for item in items:
+            pending.append(item)
+            if len(pending) >= batch:
+                flush()
+        if pending:
             flush()
-    if pending:
-        flush()
     return total
+
+
+@contextmanager
+def _no_collection_pauses() -> Iterator[None]:
+    """Hold off Python's cycle collector while a load runs.
+
+    A batch makes hundreds of thousands of small objects, none in cycles, and
+    each of the collector's passes over them all would cost more than the
+    work itself; they are freed as usual by reference counting.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
