@@ -5,3 +5,6 @@ class DiscussionsConfig(AppConfig):
     name = "entatio.discussions"
     label = "discussions"
     verbose_name = "Discussions"
+
+    def ready(self) -> None:
+        from entatio.discussions import receivers  # noqa: F401  (connects them)

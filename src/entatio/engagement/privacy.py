@@ -11,7 +11,7 @@ from django.utils import timezone
 from entatio.engagement.models import ActivityRecord, Event, Visit
 from entatio.engagement.xapi import statement_of
 from entatio.people.models import Member, Organization
-from entatio.people.signals import member_erased
+from entatio.people.signals import member_data_requested, member_erased
 
 logger = logging.getLogger(__name__)
 
@@ -25,7 +25,7 @@ def member_data(member: Member) -> dict[str, Any]:
         .select_related("member", "slide", "presentation")
         .order_by("at")
     )
-    return {
+    document = {
         "member": {
             "email": member.email,
             "first_name": member.first_name,
@@ -64,6 +64,10 @@ def member_data(member: Member) -> dict[str, Any]:
         ],
         "statements": [statement_of(e) for e in events],
     }
+    # Apps above this one (discussions, live) add what they keep of the person.
+    for _, sections in member_data_requested.send(sender=Member, member=member):
+        document.update(sections)
+    return document
 
 
 def _iso(value: Any) -> str | None:
