@@ -25,7 +25,7 @@ def member_data(member: Member) -> dict[str, Any]:
         .select_related("member", "slide", "presentation")
         .order_by("at")
     )
-    document = {
+    document: dict[str, Any] = {
         "member": {
             "email": member.email,
             "first_name": member.first_name,
