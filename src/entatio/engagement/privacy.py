@@ -66,7 +66,8 @@ def member_data(member: Member) -> dict[str, Any]:
     }
     # Apps above this one (discussions, live) add what they keep of the person.
     for _, sections in member_data_requested.send(sender=Member, member=member):
-        document.update(sections)
+        if isinstance(sections, dict):
+            document.update(sections)
     return document
 
 
