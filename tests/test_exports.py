@@ -7,6 +7,7 @@ import pyarrow.dataset as ds
 import pytest
 
 from entatio.engagement.access import share_presentation
+from entatio.engagement.activity import record_activity
 from entatio.engagement.events import rebuild_records, record_events
 from entatio.engagement.exports import (
     export_parquet,
@@ -15,7 +16,12 @@ from entatio.engagement.exports import (
 )
 from entatio.engagement.models import ActivityRecord, Event
 from entatio.engagement.privacy import erase_member, member_data, purge_expired_events
-from entatio.engagement.xapi import duration_ms, iso_duration
+from entatio.engagement.xapi import (
+    duration_ms,
+    event_from_statement,
+    iso_duration,
+    statement_of,
+)
 from tests import xapi_rules
 from tests.shared import shared_dir
 from tests.test_records import deck, view
@@ -82,6 +88,19 @@ def test_exported_statements_load_back_as_the_same_events(engaged, portal, tmp_p
     rebuild_records(portal)
     after = sorted(ActivityRecord.objects.values_list("slide_id", "visits", "dwell_ms"))
     assert after == before
+
+
+def test_a_statement_about_the_whole_presentation_keeps_it(engaged, member):
+    download = record_activity(member, "downloaded", engaged)
+
+    plain = event_from_statement(statement_of(download))
+
+    assert (plain["verb"], plain["slide"], plain["presentation"]) == (
+        "downloaded",
+        None,
+        engaged.pk,
+    )
+    assert plain["member"] == member.email
 
 
 def test_durations_round_trip():

@@ -151,12 +151,11 @@ def event_from_statement(statement: dict[str, Any]) -> dict[str, Any]:
 
     slide = re.search(r"/slides/(\d+)$", object_id)
     parents = (context.get("contextActivities") or {}).get("parent") or []
+    # A statement about the presentation itself (a download, a post on the
+    # whole deck) names it as its object rather than as a parent.
+    deck_ids = [object_id, *(str(p.get("id", "")) for p in parents)]
     deck = next(
-        (
-            m
-            for p in parents
-            if (m := re.search(r"/presentations/(\d+)$", str(p.get("id", ""))))
-        ),
+        (m for i in deck_ids if (m := re.search(r"/presentations/(\d+)$", i))),
         None,
     )
     display = (statement.get("verb") or {}).get("display") or {}
