@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "entatio.library",
     "entatio.ingest",
     "entatio.engagement",
+    "entatio.live",
     "entatio.discussions",
     "entatio.insights",
     "entatio.web",
@@ -233,6 +234,18 @@ if os.environ.get("ENTATIO_REDIS_URL"):
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Live sessions: presenter and audience stay in step through a channel
+# layer. In one process, memory does; several web processes share Redis.
+if os.environ.get("ENTATIO_REDIS_URL"):
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [os.environ["ENTATIO_REDIS_URL"]]},
+        }
+    }
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 # Attempts per window before a 429; each limit is (attempts, seconds).
 RATE_LIMITS = {

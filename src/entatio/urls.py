@@ -6,5 +6,6 @@ urlpatterns = [
     path("", include("entatio.crm.urls")),
     path("insights/", include("entatio.insights.urls")),
     path("", include("entatio.discussions.urls")),
+    path("", include("entatio.live.urls")),
     path("", include("entatio.web.urls")),
 ]
