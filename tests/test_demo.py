@@ -131,6 +131,7 @@ def test_the_command_prints_the_owner_login_once_made(capsys, demo):
     assert status == 0, err
     printed = json.loads(out)
     assert printed["created"] is False
+    assert printed["events"] == demo.events
     assert printed["portal"] == "customers"
     assert printed["owner"] == {
         "email": OWNER_EMAIL,

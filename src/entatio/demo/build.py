@@ -20,6 +20,7 @@ from django.db import transaction
 
 from entatio.demo.pictures import draw_slide_pictures
 from entatio.engagement.access import sync_records
+from entatio.engagement.models import Event
 from entatio.insights.columnar import write_copy
 from entatio.insights.simulate import TIERS, World, simulate_world
 from entatio.library.models import Presentation
@@ -99,7 +100,6 @@ def build_demo(
         raise
 
     summary = _summary_of(organization, created=True)
-    summary.events = world.events
     summary.world = world
     return summary
 
@@ -205,5 +205,6 @@ def _summary_of(organization: Organization, created: bool = False) -> DemoSummar
         created=created,
         presentations=list(portal.presentations.order_by("pk")),
         members=portal.members.count(),
+        events=Event.objects.filter(portal__organization=organization).count(),
         logins=_logins_of(organization),
     )
