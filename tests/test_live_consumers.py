@@ -58,7 +58,7 @@ def presenter_path(session) -> str:
 
 def connects(socket: WebsocketCommunicator) -> tuple[bool, int | None]:
     async def attempt() -> tuple[bool, int | None]:
-        connected, code = await socket.connect(timeout=10)
+        connected, code = await socket.connect(timeout=30)
         if connected:
             await socket.disconnect()
         return connected, code
@@ -125,10 +125,10 @@ def test_next_moves_every_connected_attendee(session, deck, socket_of):
     ]
 
     async def scenario() -> list[dict]:
-        assert (await presenter.connect(timeout=10))[0]
+        assert (await presenter.connect(timeout=30))[0]
         await presenter.receive_json_from(timeout=5)
         for attendee in attendees:
-            assert (await attendee.connect(timeout=10))[0]
+            assert (await attendee.connect(timeout=30))[0]
             first = await attendee.receive_json_from(timeout=5)
             assert first["slide"]["id"] == slides[0].pk
             assert "notes" not in first
@@ -152,7 +152,7 @@ def test_an_attendee_cannot_steer(session, socket_of):
     attendee = socket_of("member", audience_path(session))
 
     async def scenario() -> None:
-        await attendee.connect(timeout=10)
+        await attendee.connect(timeout=30)
         await attendee.receive_json_from(timeout=5)
         await attendee.send_json_to({"action": "next"})
         assert await attendee.receive_nothing(timeout=0.5)
@@ -168,9 +168,9 @@ def test_the_presenter_sees_presence_come_and_go(session, member, socket_of):
     attendee = socket_of("member", audience_path(session))
 
     async def scenario() -> list[tuple[int, list]]:
-        await presenter.connect(timeout=10)
+        await presenter.connect(timeout=30)
         counts = [await presenter.receive_json_from(timeout=5)]
-        await attendee.connect(timeout=10)
+        await attendee.connect(timeout=30)
         await attendee.receive_json_from(timeout=5)
         counts.append(await presenter.receive_json_from(timeout=5))
         await attendee.disconnect()
@@ -190,7 +190,7 @@ def test_ending_tells_attendees_and_closes_their_sockets(session, socket_of):
     attendee = socket_of("member", audience_path(session))
 
     async def scenario() -> tuple[dict, dict]:
-        await attendee.connect(timeout=10)
+        await attendee.connect(timeout=30)
         await attendee.receive_json_from(timeout=5)
         from channels.db import database_sync_to_async
 
@@ -203,3 +203,25 @@ def test_ending_tells_attendees_and_closes_their_sockets(session, socket_of):
 
     assert told["kind"] == "ended"
     assert closed == {"type": "websocket.close", "code": 4410}
+
+
+def test_an_attendee_who_loses_access_gets_no_more_slides(
+    session, deck, group, socket_of
+):
+    from entatio.engagement.access import revoke_share
+    from entatio.live.sessions import move_by
+
+    attendee = socket_of("member", audience_path(session))
+
+    async def scenario() -> dict:
+        from channels.db import database_sync_to_async
+
+        await attendee.connect(timeout=30)
+        await attendee.receive_json_from(timeout=5)
+        await database_sync_to_async(revoke_share)(deck, group)
+        await database_sync_to_async(move_by)(session, 1)
+        return await attendee.receive_output(timeout=5)
+
+    closed = async_to_sync(scenario)()
+
+    assert closed == {"type": "websocket.close", "code": 4403}

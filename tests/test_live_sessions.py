@@ -106,8 +106,9 @@ def test_each_attendee_has_one_live_visit(scripted, member, late, deck):
 def test_recording_a_display_again_stores_nothing_new(scripted):
     last = scripted.displays.order_by("-shown_at").first()
     with time_machine.travel(T0.replace(minute=5), tick=False):
-        attendance.record_display(scripted, last)
+        stored = attendance.record_display(scripted, last)
 
+    assert stored == 0
     assert Event.objects.filter(verb="presented").count() == 5
 
 

@@ -54,12 +54,12 @@ def open_live_visit(session: LiveSession, member: Member, now: datetime) -> None
     )
 
 
-def record_display(session: LiveSession, display: SlideDisplay) -> None:
-    """Store the events of a display that has left the screen."""
+def record_display(session: LiveSession, display: SlideDisplay) -> int:
+    """Store the events of a display that has left the screen; counts them."""
     ended_at = display.ended_at or timezone.now()
     overlaps = presence_during(session, display.shown_at, ended_at)
     if not overlaps:
-        return
+        return 0
 
     # The intake ends a named visit after 30 quiet minutes; a slide talked
     # about for longer must not split the live visit, so it is kept active.
@@ -81,6 +81,7 @@ def record_display(session: LiveSession, display: SlideDisplay) -> None:
             result.errors[0][1],
             extra={"live_session": session.pk, "display": display.pk},
         )
+    return result.stored
 
 
 def presented_event(

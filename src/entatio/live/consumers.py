@@ -17,7 +17,6 @@ from entatio.live import news, sessions
 from entatio.live.access import session_for, session_to_present
 from entatio.live.models import LiveSession
 from entatio.live.state import audience_state, presenter_state
-from entatio.people.models import Member
 
 # Close codes in the range kept for applications: refused, and ended.
 REFUSED = 4403
@@ -50,7 +49,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         if not session.is_on:
             return None
 
-        self.member, self.session = member, session
+        self.session = session
         if self.presenting:
             return session.pk, presenter_state(session)
         sessions.join_online(session, member, self.channel_name)
@@ -97,16 +96,31 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
 
     def fresh_session(self) -> LiveSession:
         # The presenter may have lost the right to present since connecting.
-        member = Member.objects.get(pk=self.member.pk)
-        if not member.can_author:
-            raise sessions.SessionEnded("No longer allowed to present.")
-        return self.session
+        try:
+            _, session = session_to_present(self.scope["user"], self.session.code)
+        except (Http404, PermissionDenied) as error:
+            raise sessions.SessionEnded("No longer allowed to present.") from error
+        return session
 
     async def live_message(self, event: dict[str, Any]) -> None:
         data = event["data"]
+        # Access can be revoked during a session: slides go only to those
+        # who may still see them, checked again at every message.
+        if data.get("kind") != "ended" and not await self.still_allowed():
+            await self.close(code=REFUSED)
+            return
         await self.send_json(data)
         if data.get("kind") == "ended":
             await self.close(code=ENDED)
+
+    @database_sync_to_async
+    def still_allowed(self) -> bool:
+        find = session_to_present if self.presenting else session_for
+        try:
+            find(self.scope["user"], self.session.code)
+        except (Http404, PermissionDenied):
+            return False
+        return True
 
 
 class PresenterConsumer(LiveConsumer):

@@ -2,8 +2,8 @@
 
 Every state lives in the database, so several web processes can serve one
 session; the channel layer only carries the news. What attendees saw is
-recorded each time a slide leaves the screen (see ``attendance``), after the
-transaction that moved the session on.
+recorded each time a slide leaves the screen (see ``attendance``), by a
+background task once the transaction that moved the session on commits.
 """
 
 import secrets
@@ -18,6 +18,7 @@ from entatio.library.models import Presentation
 from entatio.live import attendance, news
 from entatio.live.models import LiveSession, Presence, SlideDisplay
 from entatio.live.state import current_display
+from entatio.live.tasks import record_display_task, stage_session_task
 from entatio.people.models import Member
 
 # No 0/O or 1/I/L: a code is read aloud and typed from a projected screen.
@@ -89,9 +90,8 @@ def show_position(session: LiveSession, position: int) -> SlideDisplay | None:
             session=session, slide=slide, position=position, shown_at=now
         )
         transaction.on_commit(lambda: news.slide_changed(session))
-
-    if shown is not None:
-        attendance.record_display(session, shown)
+        if shown is not None:
+            record_after_commit(shown)
     return display
 
 
@@ -102,7 +102,8 @@ def move_by(session: LiveSession, step: int) -> SlideDisplay | None:
 
 def end_session(session: LiveSession) -> None:
     """Close the session: the last slide leaves the screen, everybody leaves,
-    what they saw is recorded and the session is staged for the CRM."""
+    what they saw is recorded and the session is staged for the CRM, both in
+    the background."""
     with transaction.atomic():
         _lock(session)
         now = timezone.now()
@@ -114,10 +115,14 @@ def end_session(session: LiveSession) -> None:
         session.ended_at = now
         session.save(update_fields=["ended_at"])
         transaction.on_commit(lambda: news.session_ended(session))
+        if shown is not None:
+            record_after_commit(shown)
+        transaction.on_commit(lambda: stage_session_task.enqueue(session.pk))
 
-    if shown is not None:
-        attendance.record_display(session, shown)
-    attendance.stage_for_crm(session)
+
+def record_after_commit(display: SlideDisplay) -> None:
+    """Record the display that left the screen, in the background."""
+    transaction.on_commit(lambda: record_display_task.enqueue(display.pk))
 
 
 def _lock(session: LiveSession) -> None:
@@ -138,7 +143,10 @@ def _lock(session: LiveSession) -> None:
 
 def may_attend(session: LiveSession) -> QuerySet[Member]:
     """Members with access to the presentation, the presenter aside."""
-    return audience(session.presentation).exclude(pk=session.presenter_id)
+    members = audience(session.presentation)
+    if session.presenter_id is None:
+        return members
+    return members.exclude(pk=session.presenter_id)
 
 
 def join_online(session: LiveSession, member: Member, channel_name: str) -> None:
