@@ -1,7 +1,7 @@
 """Discovery: scan every cell of the cube, every trend and every sales question.
 
 Each candidate is tested against everyone else with access to the same topic
-(Miettinen and Nurminen's score test for reach and return; Mann-Whitney's U
+(Agresti and Caffo's test for reach and return; Mann-Whitney's U
 on the visits of each member who came, for frequency, since visit counts are
 far from normal and whether people come at all is the reach's question), the
 weekly visits of each topic against the weeks before, and each sales
@@ -300,8 +300,10 @@ def _compare_shares(
 def _share_beyond_minimum(k1: int, n1: int, k2: int, n2: int) -> float:
     """Two-sided p against a difference of shares no larger than the minimum.
 
-    Miettinen and Nurminen's score test, one-sided towards the observed
-    difference and doubled, which stays accurate for small counts.
+    Agresti and Caffo's test (one success and one failure added to each
+    group), one-sided towards the observed difference and doubled: it holds
+    its level for small counts and shares near 0 or 1, where the score
+    test, which weighs the variance at the null, loses much of its power.
     """
     upward = k1 / n1 >= k2 / n2
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -313,7 +315,7 @@ def _share_beyond_minimum(k1: int, n1: int, k2: int, n2: int) -> float:
             value=MIN_SHARE_DIFFERENCE if upward else -MIN_SHARE_DIFFERENCE,
             compare="diff",
             alternative="larger" if upward else "smaller",
-            method="score",
+            method="agresti-caffo",
         )
     return _two_sided(result.pvalue)
 
