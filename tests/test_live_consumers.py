@@ -4,14 +4,17 @@ from collections.abc import Callable
 
 import pytest
 from asgiref.sync import async_to_sync
+from channels.db import database_sync_to_async
 from channels.layers import channel_layers
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.test import Client
+from django.urls import reverse
 
 from entatio.asgi import application
+from entatio.engagement.access import revoke_share
 from entatio.live.models import Presence
-from entatio.live.sessions import end_session, start_session
+from entatio.live.sessions import end_session, move_by, start_session
 from tests.test_web_fixtures import *  # noqa: F403
 from tests.test_web_fixtures import slides_of
 
@@ -192,8 +195,6 @@ def test_ending_tells_attendees_and_closes_their_sockets(session, socket_of):
     async def scenario() -> tuple[dict, dict]:
         await attendee.connect(timeout=30)
         await attendee.receive_json_from(timeout=5)
-        from channels.db import database_sync_to_async
-
         await database_sync_to_async(end_session)(session)
         told = await attendee.receive_json_from(timeout=5)
         closed = await attendee.receive_output(timeout=5)
@@ -208,14 +209,9 @@ def test_ending_tells_attendees_and_closes_their_sockets(session, socket_of):
 def test_an_attendee_who_loses_access_gets_no_more_slides(
     session, deck, group, socket_of
 ):
-    from entatio.engagement.access import revoke_share
-    from entatio.live.sessions import move_by
-
     attendee = socket_of("member", audience_path(session))
 
     async def scenario() -> dict:
-        from channels.db import database_sync_to_async
-
         await attendee.connect(timeout=30)
         await attendee.receive_json_from(timeout=5)
         await database_sync_to_async(revoke_share)(deck, group)
@@ -225,3 +221,24 @@ def test_an_attendee_who_loses_access_gets_no_more_slides(
     closed = async_to_sync(scenario)()
 
     assert closed == {"type": "websocket.close", "code": 4403}
+
+
+def test_a_move_through_the_page_reaches_the_sockets(session, deck, owner, socket_of):
+    slides = slides_of(deck)
+    attendee = socket_of("member", audience_path(session))
+    presenter = Client()
+    presenter.force_login(owner.user)
+    url = reverse("live_move", args=[session.code])
+
+    async def scenario() -> tuple[int, dict]:
+        await attendee.connect(timeout=30)
+        await attendee.receive_json_from(timeout=5)
+        answer = await database_sync_to_async(presenter.post)(url, {"to": "3"})
+        moved = await attendee.receive_json_from(timeout=5)
+        await attendee.disconnect()
+        return answer.status_code, moved
+
+    status, moved = async_to_sync(scenario)()
+
+    assert status == 302
+    assert (moved["position"], moved["slide"]["id"]) == (3, slides[2].pk)
