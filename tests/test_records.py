@@ -1,8 +1,10 @@
 import random
+import threading
 import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.db import connection
 
 from entatio.engagement.access import revoke_share, share_presentation
 from entatio.engagement.events import load_events, rebuild_records, record_events
@@ -293,3 +295,32 @@ def test_authors_events_count_on_any_slide_of_their_portal(portal, author):
     result = record_events(portal, [view(author, presentation.slides.get(), T0, 4000)])
 
     assert (result.stored, result.errors) == (1, [])
+
+
+def test_two_copies_of_a_batch_sent_at_once_count_once(portal, group, member):
+    presentation = deck(portal)
+    share_presentation(presentation, group)
+    slides = list(presentation.slides.order_by("places__position"))
+    batch = [
+        view(member, s, T0 + timedelta(seconds=i), 2000)
+        for i, s in enumerate(slides * 2)
+    ]
+    start = threading.Barrier(2)
+    results = []
+
+    def send():
+        try:
+            start.wait()
+            results.append(record_events(portal, batch))
+        finally:
+            connection.close()
+
+    senders = [threading.Thread(target=send) for _ in range(2)]
+    for sender in senders:
+        sender.start()
+    for sender in senders:
+        sender.join()
+
+    assert sorted((r.stored, r.duplicates) for r in results) == [(0, 6), (6, 0)]
+    records = ActivityRecord.objects.filter(member=member)
+    assert [(r.visits, r.dwell_ms) for r in records] == [(1, 4000)] * 3
