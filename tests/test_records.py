@@ -8,7 +8,7 @@ from django.db import connection
 
 from entatio.engagement.access import revoke_share, share_presentation
 from entatio.engagement.events import load_events, rebuild_records, record_events
-from entatio.engagement.models import ActivityRecord
+from entatio.engagement.models import ActivityRecord, Event
 from entatio.library.models import Presentation, PresentationSlide, Slide
 from tests.personas import make_member
 
@@ -287,6 +287,37 @@ def test_after_a_share_is_revoked_events_are_refused(portal, group, member):
     assert result.stored == 0
     assert "no access" in result.errors[0][1]
     assert ActivityRecord.objects.get(member=member, slide=s0).visits == 1
+
+
+def test_events_naming_a_presentation_are_checked_against_it(
+    portal, other_portal, group, member
+):
+    shared = deck(portal)
+    unshared = deck(portal, n=1)
+    elsewhere = deck(other_portal, n=1)
+    share_presentation(shared, group)
+    s0 = shared.slides.first()
+    on_deck = {"verb": "downloaded", "member": member.email, "at": T0.isoformat()}
+
+    result = load_events(
+        portal,
+        [
+            {**on_deck, "id": str(uuid.uuid4()), "presentation": shared.pk},
+            {**on_deck, "id": str(uuid.uuid4()), "presentation": unshared.pk},
+            {**on_deck, "id": str(uuid.uuid4()), "presentation": elsewhere.pk},
+            {**view(member, s0, T0, 4000), "presentation": unshared.pk},
+            {**view(member, s0, T0, 4000), "presentation": shared.pk},
+        ],
+    )
+
+    assert result.stored == 2
+    reasons = dict(result.errors)
+    assert sorted(reasons) == [2, 3, 4]
+    assert f"no access to presentation {unshared.pk}" in reasons[2]
+    assert f"no presentation {elsewhere.pk} in portal" in reasons[3]
+    assert f"slide {s0.pk} is not in presentation {unshared.pk}" in reasons[4]
+    stored = Event.objects.order_by("verb").values_list("verb", "presentation_id")
+    assert list(stored) == [("downloaded", shared.pk), ("viewed", shared.pk)]
 
 
 def test_authors_events_count_on_any_slide_of_their_portal(portal, author):

@@ -29,7 +29,7 @@ from django.utils import timezone
 from entatio.engagement.derive import Observation, RecordValues, derive_record
 from entatio.engagement.models import ActivityRecord, Event, Visit
 from entatio.engagement.xapi import event_from_statement
-from entatio.library.models import PresentationSlide, Slide
+from entatio.library.models import Presentation, PresentationSlide, Slide
 from entatio.people.models import Member, Portal
 
 logger = logging.getLogger(__name__)
@@ -264,6 +264,16 @@ def _resolve(
     first_places = _first_presentation_of(
         {p.slide_id for p in parsed if p.slide_id and not p.presentation_id}
     )
+    decks = _presentations_of_portal(
+        portal, {p.presentation_id for p in parsed if p.presentation_id}
+    )
+    named_places = _places_among(
+        {
+            (p.presentation_id, p.slide_id)
+            for p in parsed
+            if p.presentation_id and p.slide_id
+        }
+    )
 
     resolved = []
     for p in parsed:
@@ -279,11 +289,59 @@ def _resolve(
                 (p.number, f"no slide {p.slide_id} in portal {portal.name}")
             )
             continue
+        problem = _deck_problem(p, portal, decks, named_places)
+        if problem:
+            result.errors.append((p.number, problem))
+            continue
         p.member_id = member_id
         if p.slide_id and not p.presentation_id:
             p.presentation_id = first_places.get(p.slide_id)
         resolved.append(p)
     return resolved
+
+
+def _deck_problem(
+    p: _Parsed,
+    portal: Portal,
+    decks: set[int],
+    places: set[tuple[int, int]],
+) -> str:
+    """Why the presentation an event names cannot be taken, or ""."""
+    if not p.presentation_id:
+        return ""
+    if p.presentation_id not in decks:
+        return f"no presentation {p.presentation_id} in portal {portal.name}"
+    if p.slide_id and (p.presentation_id, p.slide_id) not in places:
+        return (
+            f"slide {p.slide_id} is not in presentation {p.presentation_id}; name"
+            " the presentation that shows it, or leave 'presentation' out"
+        )
+    return ""
+
+
+def _presentations_of_portal(portal: Portal, presentation_ids: set[int]) -> set[int]:
+    found: set[int] = set()
+    for chunk in _chunks(sorted(presentation_ids)):
+        found.update(
+            Presentation.objects.filter(portal=portal, pk__in=chunk).values_list(
+                "pk", flat=True
+            )
+        )
+    return found
+
+
+def _places_among(pairs: set[tuple[int, int]]) -> set[tuple[int, int]]:
+    """Which (presentation, slide) pairs are a slide placed in its presentation."""
+    if not pairs:
+        return set()
+    table, params = _pairs_table(sorted(pairs))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT k.a, k.b FROM {table} JOIN library_presentationslide ps"
+            " ON ps.presentation_id = k.a AND ps.slide_id = k.b",
+            params,
+        )
+        return {(int(a), int(b)) for a, b in cursor.fetchall()}
 
 
 def _members_by_email(portal: Portal, emails: set[str]) -> dict[str, int]:
@@ -345,13 +403,24 @@ def _drop_without_access(parsed: list[_Parsed], result: LoadResult) -> list[_Par
     of their portal, shared or not.
     """
     about_slides = [p for p in parsed if p.slide_id]
-    groups_of_member = _groups_of_members({p.member_id for p in about_slides})
+    # A download or a post on the whole deck names the presentation alone.
+    about_decks = [p for p in parsed if not p.slide_id and p.presentation_id]
+    groups_of_member = _groups_of_members(
+        {p.member_id for p in (*about_slides, *about_decks)}
+    )
     groups_of_slide = _groups_seeing_slides({p.slide_id or 0 for p in about_slides})
+    groups_of_deck = _groups_sharing({p.presentation_id or 0 for p in about_decks})
     refused = [
         p
         for p in about_slides
         if groups_of_member.get(p.member_id, _NONE).isdisjoint(
             groups_of_slide.get(p.slide_id or 0, _NONE)
+        )
+    ] + [
+        p
+        for p in about_decks
+        if groups_of_member.get(p.member_id, _NONE).isdisjoint(
+            groups_of_deck.get(p.presentation_id or 0, _NONE)
         )
     ]
     authors = _authors_among({p.member_id for p in refused})
@@ -368,6 +437,11 @@ _NONE: frozenset[int] = frozenset()
 
 
 def _no_access(p: _Parsed) -> str:
+    if not p.slide_id:
+        return (
+            f"member {p.email} has no access to presentation {p.presentation_id};"
+            " share it with one of their groups first"
+        )
     return (
         f"member {p.email} has no access to slide {p.slide_id}; share a"
         " presentation that shows it with one of their groups first"
@@ -402,6 +476,24 @@ def _groups_seeing_slides(slide_ids: set[int]) -> dict[int, set[int]]:
         )
         for slide_id, group_id in cursor.fetchall():
             found[slide_id].add(group_id)
+    return found
+
+
+def _groups_sharing(presentation_ids: set[int]) -> dict[int, set[int]]:
+    """The groups with a live share of each presentation."""
+    found: dict[int, set[int]] = defaultdict(set)
+    if not presentation_ids:
+        return found
+    ids, params = _ids_table(sorted(presentation_ids))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT s.presentation_id, s.group_id FROM {ids}"
+            " JOIN engagement_share s ON s.presentation_id = k.a"
+            " WHERE s.revoked_at IS NULL",
+            params,
+        )
+        for presentation_id, group_id in cursor.fetchall():
+            found[presentation_id].add(group_id)
     return found
 
 
