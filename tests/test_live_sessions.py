@@ -182,3 +182,15 @@ def test_the_presenter_sees_notes_next_slide_and_who_is_present(owner, member, d
     assert (state["position"], state["count"], state["notes"]) == (1, 3, "Say hello.")
     assert state["next"]["id"] == slides_of(deck)[1].pk
     assert state["present"] == [{"id": member.pk, "name": "Ada", "ways": ["online"]}]
+
+
+def test_an_author_in_the_audience_is_an_attendee_too(owner, author, deck):
+    with time_machine.travel(T0, tick=False) as clock:
+        session = start_session(owner, deck, "virtual")
+        join_online(session, author, "socket-of-the-author")
+        clock.shift(4)
+        end_session(session)
+
+    event = Event.objects.get(verb="presented")
+    assert (event.member_id, event.duration_ms) == (author.pk, 4_000)
+    assert seen_by(author, deck)[1] == (1, 1)
