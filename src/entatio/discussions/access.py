@@ -10,9 +10,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from entatio.discussions.models import Post
-from entatio.engagement.access import presentation_for
+from entatio.engagement.access import presentation_of_user
 from entatio.library.models import Presentation, PresentationSlide, Slide
-from entatio.people.access import member_in_portal
 from entatio.people.models import Member
 
 User = AbstractBaseUser | AnonymousUser
@@ -22,15 +21,7 @@ def presentation_discussed(
     user: User, presentation_id: int
 ) -> tuple[Member, Presentation]:
     """The user's member and the presentation, if they may see it; 404 if not."""
-    portal_id = (
-        Presentation.objects.filter(pk=presentation_id)
-        .values_list("portal_id", flat=True)
-        .first()
-    )
-    if portal_id is None:
-        raise Http404("No such presentation")
-    member = member_in_portal(user, portal_id)
-    return member, presentation_for(member, presentation_id)
+    return presentation_of_user(user, presentation_id)
 
 
 def slide_discussed(member: Member, presentation: Presentation, slide_id: int) -> Slide:

@@ -6,6 +6,7 @@ Access creates one activity record per (member, slide) with one set-based
 insert; losing access archives records and never deletes them.
 """
 
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, QuerySet
@@ -14,6 +15,7 @@ from django.utils import timezone
 
 from entatio.engagement.models import Share
 from entatio.library.models import Presentation, PresentationSlide, Slide
+from entatio.people.access import member_in_portal
 from entatio.people.models import Member, SharingGroup
 
 
@@ -35,6 +37,26 @@ def presentation_for(member: Member, presentation_id: int) -> Presentation:
     if presentation is None:
         raise Http404("No such presentation")
     return presentation
+
+
+def presentation_of_user(
+    user: AbstractBaseUser | AnonymousUser, presentation_id: int
+) -> tuple[Member, Presentation]:
+    """The user's member in the presentation's own portal, and the presentation.
+
+    For pages reached by a link to one presentation (a discussion, a live
+    session) rather than within the portal the user is browsing: 404 when the
+    user is no member there or may not see it, as if it did not exist.
+    """
+    portal_id = (
+        Presentation.objects.filter(pk=presentation_id)
+        .values_list("portal_id", flat=True)
+        .first()
+    )
+    if portal_id is None:
+        raise Http404("No such presentation")
+    member = member_in_portal(user, portal_id)
+    return member, presentation_for(member, presentation_id)
 
 
 def presentation_to_edit(member: Member, presentation_id: int) -> Presentation:

@@ -10,7 +10,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from entatio.engagement.access import presentation_for
+from entatio.engagement.access import presentation_for, presentation_of_user
 from entatio.library.models import Presentation
 from entatio.live.models import LiveSession
 from entatio.people.access import member_in_portal
@@ -43,15 +43,7 @@ def presentation_to_present(
     user: User, presentation_id: int
 ) -> tuple[Member, Presentation]:
     """A presentation the user may start a live session of; authors only."""
-    portal_id = (
-        Presentation.objects.filter(pk=presentation_id)
-        .values_list("portal_id", flat=True)
-        .first()
-    )
-    if portal_id is None:
-        raise Http404("No such presentation")
-    member = member_in_portal(user, portal_id)
-    presentation = presentation_for(member, presentation_id)
+    member, presentation = presentation_of_user(user, presentation_id)
     require_presenter(member)
     return member, presentation
 
