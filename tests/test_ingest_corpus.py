@@ -60,7 +60,7 @@ KNOWN_FIELDS = {
         (7, "hidden", False),
         (1, "title", "Slide2Header"),
         (1, "notes", "NotesForSlide2"),
-        (1, "description", "NotesForSlide2"),
+        (1, "description", ""),
     ],
     "pptx-sampleshow-notes.pptx": [
         (0, "title", "Title of the first slide"),

@@ -49,7 +49,9 @@ def test_deck_slides_get_titles_notes_and_hidden_flags(deck, portal, author):
     slides = list(source.slides.order_by("index_in_source"))
     assert [s.title for s in slides] == ["Welcome", "Revenue grew", "Backup numbers"]
     assert [s.hidden for s in slides] == [False, False, True]
-    assert slides[0].notes == slides[0].description == "Greet them"
+    assert slides[0].notes == "Greet them"
+    # Notes are the presenter's: the description the audience reads stays empty.
+    assert slides[0].description == ""
     assert "Agenda for today" in slides[0].text
     assert all(s.width == 1600 and s.height == 1200 for s in slides)
 

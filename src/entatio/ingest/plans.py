@@ -114,8 +114,9 @@ def with_deck_details(
     # The deck's own title, or none: the page's first line is often a date
     # or a chart label in the master.
     draft.title = details.title
+    # Speaker notes are the presenter's own; the audience reads the
+    # description, which an author writes for them.
     draft.notes = details.notes
-    draft.description = details.notes
     draft.hidden = details.hidden
     draft.text = draft.text or details.text
     return draft
