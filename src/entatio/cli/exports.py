@@ -9,10 +9,15 @@ from entatio.cli import engagement
 from entatio.cli.library import portal_named
 from entatio.cli.output import CommandError, print_json
 from entatio.engagement.events import rebuild_records
-from entatio.engagement.exports import export_parquet, export_visits_csv, export_xapi
+from entatio.engagement.exports import (
+    ExportRefused,
+    export_parquet,
+    export_visits_csv,
+    export_xapi,
+)
 from entatio.engagement.lrs import LrsError, LrsTarget, send_statements
 from entatio.engagement.privacy import erase_member, member_data, purge_expired_events
-from entatio.people.models import Member, Organization
+from entatio.people.models import Member, Organization, Portal
 
 
 def records(arguments: argparse.Namespace) -> int:
@@ -54,7 +59,7 @@ def export(arguments: argparse.Namespace) -> int:
         if arguments.lrs:
             document["sent"] = _send_to_lrs(arguments, out)
     elif arguments.format == "parquet":
-        document = {**export_parquet(out, portal), "out": str(out)}
+        document = {**_parquet(out, portal), "out": str(out)}
     else:
         document = {"rows": export_visits_csv(out, portal), "out": str(out)}
 
@@ -64,6 +69,13 @@ def export(arguments: argparse.Namespace) -> int:
         counts = ", ".join(f"{v} {k}" for k, v in document.items() if k != "out")
         print(f"Wrote {counts} to {out}.")
     return 0
+
+
+def _parquet(out: Path, portal: Portal | None) -> dict[str, int]:
+    try:
+        return export_parquet(out, portal)
+    except ExportRefused as refusal:
+        raise CommandError(str(refusal)) from refusal
 
 
 def _checked_out(out: Path, folder: bool) -> Path:
