@@ -47,7 +47,8 @@ def main() -> int:
     if args.mode == "scale":
         _setup.start("sqlite")
         return bench_scale(args.events, args.members)
-    return bench_recall(args.planted or args.seeds, args.seeds, args.workers)
+    planted = args.seeds if args.planted is None else args.planted
+    return bench_recall(planted, args.seeds, args.workers)
 
 
 def write_parquet(folder: Path, n_events: int, n_members: int) -> None:
@@ -241,14 +242,17 @@ def bench_recall(seeds: int, null_seeds: int, workers: int) -> int:
             hits[key] = hits.get(key, 0) + found
     for key, count in hits.items():
         print(f"recall {key}: {_share_with_interval(count, seeds)}")
-    total = sum(hits.values()) / (len(hits) * seeds)
-    print(f"recall over all planted effects: {total:.3f}")
+    if hits:
+        total = sum(hits.values()) / (len(hits) * seeds)
+        print(f"recall over all planted effects: {total:.3f}")
     risk_found = sum(r["risk_found"] for r in planted)
     risk_planted = sum(r["risk_planted"] for r in planted)
     print(f"accounts at risk found: {risk_found}/{risk_planted}")
 
     null = [r for r in results if not r["effects"]]
     with_insight = [r for r in null if r["insights"]]
+    if not null:
+        return 0
     print(
         "worlds without effects yielding any insight: "
         f"{_share_with_interval(len(with_insight), null_seeds)}"

@@ -1,7 +1,7 @@
 """Discovery: scan every cell of the cube, every trend and every sales question.
 
 Each candidate is tested against everyone else with access to the same topic
-(Agresti and Caffo's test for reach and return; Mann-Whitney's U
+(Miettinen and Nurminen's score test for reach and return; Mann-Whitney's U
 on the visits of each member who came, for frequency, since visit counts are
 far from normal and whether people come at all is the reach's question), the
 weekly visits of each topic against the weeks before, and each sales
@@ -300,10 +300,11 @@ def _compare_shares(
 def _share_beyond_minimum(k1: int, n1: int, k2: int, n2: int) -> float:
     """Two-sided p against a difference of shares no larger than the minimum.
 
-    Agresti and Caffo's test (one success and one failure added to each
-    group), one-sided towards the observed difference and doubled: it holds
-    its level for small counts and shares near 0 or 1, where the score
-    test, which weighs the variance at the null, loses much of its power.
+    Miettinen and Nurminen's score test, one-sided towards the observed
+    difference and doubled. It weighs the variance at the null, not at the
+    observed shares: Wald-type tests such as Agresti and Caffo's are more
+    powerful for a share near 1, but called 1 of 21 members against 135 of
+    270 significant at p = 2e-6 in a world without effects (score: 0.001).
     """
     upward = k1 / n1 >= k2 / n2
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -315,7 +316,7 @@ def _share_beyond_minimum(k1: int, n1: int, k2: int, n2: int) -> float:
             value=MIN_SHARE_DIFFERENCE if upward else -MIN_SHARE_DIFFERENCE,
             compare="diff",
             alternative="larger" if upward else "smaller",
-            method="agresti-caffo",
+            method="score",
         )
     return _two_sided(result.pvalue)
 
