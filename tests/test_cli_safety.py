@@ -1,13 +1,17 @@
 """What a careless command line must not do: leak, guess, or crash on a pipe."""
 
+import json
 import stat
 import subprocess
+import uuid
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from entatio.engagement.models import Event
 from entatio.people.directory import DirectoryError, read_people_text
 from entatio.people.models import SharingGroup
-from tests.test_cli import make_deck, run
+from tests.test_cli import make_deck, run, view
 from tests.test_cli_process import ENTATIO, entatio, environment
 
 
@@ -69,3 +73,35 @@ def test_people_csv_with_two_columns_for_one_field_is_refused(header):
 
     assert "people.csv has 2 columns for the same field" in str(refused.value)
     assert "keep one of them" in str(refused.value)
+
+
+def test_events_load_reports_odd_lines_and_keeps_the_good_ones(
+    capsys, portal, group, member, tmp_path
+):
+    deck = make_deck(portal)
+    run(capsys, "share", deck.pk, "--group", group.name)
+    slide = deck.slides.order_by("places__position").first()
+    visit = str(uuid.uuid4())
+    at = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    lines = [
+        json.dumps(view(member.email, slide, at, 4000, visit)),
+        json.dumps({**view(member.email, slide, at, 4000, visit), "slide": 10**30}),
+        "[" * 100_000 + "]" * 100_000,
+        '{"id": "truncated',
+        json.dumps(view(member.email, slide, at + timedelta(seconds=9), 4000, visit)),
+    ]
+    events = tmp_path / "events.jsonl"
+    # Saved by an editor that starts UTF-8 files with a byte-order mark.
+    events.write_text("\ufeff" + "\n".join(lines) + "\n", encoding="utf-8")
+
+    status, out, _ = run(capsys, "events", "load", events, "--json")
+
+    document = json.loads(out)
+    assert status == 2  # some lines were refused
+    assert document["stored"] == 2
+    reasons = {error["line"]: error["reason"] for error in document["errors"]}
+    assert sorted(reasons) == [2, 3, 4]
+    assert "'slide' must be an id" in reasons[2]
+    assert "nested too deeply" in reasons[3]
+    assert "is not valid JSON" in reasons[4]
+    assert Event.objects.count() == 2

@@ -280,3 +280,18 @@ def test_the_editor_offers_the_assembly_tools(ctx, client_of):
     assert reverse("remove_slide", args=[ctx.deck.pk, ctx.deck_slides[0].pk]) in html
     assert reverse("edit_text_card", args=[ctx.deck.pk, ctx.card.pk]) in html
     assert reverse("add_text_card", args=[ctx.deck.pk]) in html
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [{"slides": ["99999999999999999999999"]}, {"slides": ["0"]}],
+    ids=["beyond any column", "zero"],
+)
+def test_an_impossible_slide_id_is_refused_not_a_crash(ctx, client_of, fields):
+    answer = post(
+        client_of("author"), reverse("insert_slides", args=[ctx.deck.pk]), fields
+    )
+
+    assert answer["status"] == 400
+    assert answer["error"] == "Slides: Pick slides by their ids."
+    assert len(titles(ctx.deck)) == 5

@@ -1,6 +1,7 @@
 """The viewer's event endpoint and visits: stored once, records as designed."""
 
 import json
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -167,11 +168,28 @@ def test_malformed_batches_are_refused(deck, client_of):
         "no slide": json.dumps([{k: v for k, v in good.items() if k != "slide"}]),
         "slide not an id": json.dumps([{**good, "slide": "1"}]),
         "too many": json.dumps([good] * 501),
+        "nested deep": "[" * 100_000 + "]" * 100_000,
     }
     for name, body in cases.items():
         response = client.post(url, body, content_type="application/json")
         assert response.status_code == 400, name
         assert response.json()["error"], name
+    assert Event.objects.count() == 0
+
+
+def test_ids_beyond_any_column_are_refused_not_a_crash(deck, client_of):
+    slide = slides_of(deck)[0]
+    good = viewed(slide, deck, T0, 3000, "")
+    client = client_of("member")
+
+    for key in ("slide", "presentation"):
+        response = client.post(
+            reverse("record_events"),
+            json.dumps([good, {**good, "id": str(uuid.uuid4()), key: 10**30}]),
+            content_type="application/json",
+        )
+        assert response.status_code == 400, key
+        assert response.json()["error"] == f"No {key} has the id {10**30}."
     assert Event.objects.count() == 0
 
 

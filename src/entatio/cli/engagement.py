@@ -168,12 +168,25 @@ class JsonLines:
                 if not line.strip():
                     continue
                 try:
-                    item = json.loads(line.decode("utf-8"))
+                    # A byte-order mark that some editors write is not data.
+                    text = line.decode("utf-8")
+                    item = json.loads(
+                        text.removeprefix("\ufeff") if number == 1 else text
+                    )
                 except UnicodeDecodeError:
                     self.errors.append((number, "is not UTF-8 text"))
                     continue
                 except json.JSONDecodeError as error:
-                    self.errors.append((number, f"is not valid JSON ({error.msg})"))
+                    self.errors.append(
+                        (
+                            number,
+                            f"is not valid JSON ({error.msg} at column "
+                            f"{error.colno}); write one JSON object a line",
+                        )
+                    )
+                    continue
+                except RecursionError:
+                    self.errors.append((number, "is nested too deeply to be an event"))
                     continue
                 self.lines.append(number)
                 yield item

@@ -213,15 +213,20 @@ def _plain_form(statement: Mapping[str, Any]) -> dict[str, Any]:
     return plain
 
 
+# The largest id a database column holds (a signed 64-bit integer).
+MAX_ID = 2**63 - 1
+
+
 def _whole_number(value: Any, name: str) -> int | None:
-    if type(value) is int:
-        return value
     if value in (None, ""):
         return None
     try:
-        return int(value)
-    except (TypeError, ValueError) as error:
+        number = value if type(value) is int else int(value)
+    except (TypeError, ValueError, OverflowError) as error:
         raise EventError(f"'{name}' must be an id (a whole number)") from error
+    if not 0 < number <= MAX_ID:
+        raise EventError(f"'{name}' must be an id (a whole number)")
+    return number
 
 
 def _parse_time(value: Any, latest: datetime) -> datetime:

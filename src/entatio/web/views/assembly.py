@@ -33,6 +33,9 @@ from entatio.web.members import member_page, page_context
 from entatio.web.views.editor import done, place_of, refused
 from entatio.web.views.search import find_slides, search_query
 
+# Ids beyond a 64-bit column cannot name anything; the database would fail on them.
+MAX_ID = 2**63 - 1
+
 
 class SlideIdsField(forms.Field):
     """Slide ids as checkboxes send them; access decides which may be used."""
@@ -41,30 +44,33 @@ class SlideIdsField(forms.Field):
 
     def to_python(self, value: Any) -> list[int]:
         try:
-            return [int(v) for v in value or []]
+            ids = [int(v) for v in value or []]
         except (TypeError, ValueError) as error:
             raise forms.ValidationError("Pick slides by their ids.") from error
+        if not all(0 < pk <= MAX_ID for pk in ids):
+            raise forms.ValidationError("Pick slides by their ids.")
+        return ids
 
 
 class InsertForm(forms.Form):
     slides = SlideIdsField(label="Slides")
-    position = forms.IntegerField(min_value=0, required=False)
+    position = forms.IntegerField(min_value=0, max_value=MAX_ID, required=False)
     copy = forms.BooleanField(required=False)
 
 
 class ReplaceForm(forms.Form):
-    replacement = forms.IntegerField()
+    replacement = forms.IntegerField(min_value=1, max_value=MAX_ID)
 
 
 class CopyForm(forms.Form):
-    target = forms.IntegerField()
-    position = forms.IntegerField(min_value=0, required=False)
+    target = forms.IntegerField(min_value=1, max_value=MAX_ID)
+    position = forms.IntegerField(min_value=0, max_value=MAX_ID, required=False)
 
 
 class CardForm(forms.Form):
     title = forms.CharField(max_length=300, required=False)
     text = forms.CharField(required=False, widget=forms.Textarea, strip=False)
-    position = forms.IntegerField(min_value=0, required=False)
+    position = forms.IntegerField(min_value=0, max_value=MAX_ID, required=False)
 
 
 def slides_for_member(member: Member, slide_ids: list[int]) -> list[Slide]:

@@ -24,7 +24,7 @@ from entatio.engagement.access import (
     visible_presentations,
     visible_slides,
 )
-from entatio.engagement.events import record_events
+from entatio.engagement.events import MAX_ID, record_events
 from entatio.engagement.visits import continue_visit
 from entatio.library.editing import shown_slides
 from entatio.library.models import PresentationSlide, Slide
@@ -134,8 +134,9 @@ def parse_batch(request: HttpRequest) -> list[dict[str, Any]]:
         raw = request.POST.get("events", "").encode()
     try:
         body = json.loads(raw or b"null")
-    except ValueError as error:
-        raise BadBatch("The body must be JSON.") from error
+    except (ValueError, RecursionError) as error:
+        # RecursionError: arrays nested thousands deep, which no viewer sends.
+        raise BadBatch("The body must be JSON of a list of events.") from error
 
     items = body.get("events") if isinstance(body, dict) else body
     if not isinstance(items, list) or not items:
@@ -158,8 +159,11 @@ def viewer_event(item: Any) -> dict[str, Any]:
     if not isinstance(furthest, int) or isinstance(furthest, bool) or furthest < 0:
         raise BadBatch("'furthest_ms' must be a whole number of milliseconds.")
     for key in ("slide", "presentation"):
-        if not isinstance(event.get(key), int) or isinstance(event[key], bool):
+        value = event.get(key)
+        if not isinstance(value, int) or isinstance(value, bool):
             raise BadBatch(f"Every event must name its {key} by id.")
+        if not 0 < value <= MAX_ID:
+            raise BadBatch(f"No {key} has the id {value}.")
     return event
 
 
