@@ -7,7 +7,7 @@ import pytest
 from django.test import Client
 
 from entatio.insights.models import Goal
-from entatio.insights.views import PAGES
+from entatio.insights.views import PAGES, scope_of
 from entatio.people.models import Member
 from tests.personas import make_member
 
@@ -113,3 +113,16 @@ def test_pages_show_a_simulated_world(org):
     sales = client.get(f"{base}/sales/?format=csv").content.decode().splitlines()
     assert sales[0] == "account,month,visits,members_seen,won_amount"
     assert len(sales) > 12 * 12
+
+
+def test_the_scope_of_an_author_without_a_login_is_their_own_portal(
+    author, portal, other_portal
+):
+    # Other members without a login: a filter on no user would match them all.
+    Member.objects.create(portal=other_portal, email="a@x.test", role="owner")
+    unlinked = Member.objects.create(portal=portal, email="b@x.test", role="author")
+    reader = Member.objects.create(portal=portal, email="c@x.test", role="member")
+
+    assert scope_of(unlinked) == [portal.pk]
+    assert scope_of(reader) == []
+    assert scope_of(author) == [portal.pk]
