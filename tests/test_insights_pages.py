@@ -62,7 +62,9 @@ def test_an_author_adds_a_goal(author, portal):
     assert bad.status_code == 400
 
 
-def test_an_author_renames_a_topic_and_tags_a_slide(author, portal, org):
+def test_an_owner_renames_a_topic_and_an_author_tags_a_slide(
+    author, owner, portal, org
+):
     from entatio.insights.models import SlideTopic, Topic
     from entatio.library.models import Slide
 
@@ -72,7 +74,11 @@ def test_an_author_renames_a_topic_and_tags_a_slide(author, portal, org):
     url = f"/insights/{portal.pk}/market/"
 
     rename = {"action": "rename", "topic": topic.pk, "label": "Version control"}
-    assert client.post(url, rename).status_code == 302
+    # Topics are the whole organization's; an author of one portal may not
+    # rename them or have them suggested again for everyone.
+    assert client.post(url, rename).status_code == 403
+    assert client.post(url, {"action": "suggest"}).status_code == 403
+    assert _client(owner).post(url, rename).status_code == 302
     tag = {"action": "tag", "topic": topic.pk, "slide": slide.pk}
     assert client.post(url, tag).status_code == 302
     topic.refresh_from_db()

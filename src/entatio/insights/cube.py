@@ -168,7 +168,7 @@ def prepare(
     """Members in scope with their fields, and their visits per topic."""
     connection = connection or copy.connect()
     window = window or Window.last_days(copy.written_at)
-    keys = _attribute_keys(connection)
+    keys = _attribute_keys(connection, portal_ids)
     _scope_members(connection, keys, portal_ids)
     _seen(connection, copy.seen_after_ms)
     _member_topics(connection, window)
@@ -180,9 +180,17 @@ def prepare(
     return Prepared(connection, copy, window, keys)
 
 
-def _attribute_keys(connection: duckdb.DuckDBPyConnection) -> list[str]:
+def _attribute_keys(
+    connection: duckdb.DuckDBPyConnection, portal_ids: Sequence[int] | None = None
+) -> list[str]:
+    """Attribute names of the members in scope; other portals' stay unnamed."""
+    where = ""
+    if portal_ids is not None:
+        listed = ", ".join(str(int(p)) for p in portal_ids) or "NULL"
+        where = f" WHERE portal_id IN ({listed})"
     rows = connection.execute(
-        "SELECT DISTINCT unnest(json_keys(attributes)) AS k FROM members ORDER BY k"
+        "SELECT DISTINCT unnest(json_keys(attributes)) AS k FROM members"
+        f"{where} ORDER BY k"
     ).fetchall()
     return [k for (k,) in rows if ATTRIBUTE_KEY.match(k)]
 

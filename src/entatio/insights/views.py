@@ -12,6 +12,7 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.safestring import SafeString, mark_safe
@@ -222,9 +223,7 @@ def _flow(prepared: Prepared, request: HttpRequest, member: Member) -> Page:
 
 
 def _goals(prepared: Prepared, request: HttpRequest, member: Member) -> Page:
-    goals = Goal.objects.filter(
-        organization_id=member.portal.organization_id
-    ).select_related("topic")
+    goals = visible_goals(member).select_related("topic")
     statuses = [goal_status(g, prepared) for g in goals]
     columns = ["goal", "target", "due", "value", "reached", "counted", "on_track"]
     rows = [
@@ -239,6 +238,19 @@ def _goals(prepared: Prepared, request: HttpRequest, member: Member) -> Page:
     ]  # fmt: skip
     topics = prepared.topics()
     return Page(columns, rows, extra={"goals": charts, "topics": topics.items()})
+
+
+def visible_goals(member: Member) -> QuerySet[Goal]:
+    """Goals set in the portals the person authors; owners also see unsigned ones.
+
+    A goal names topics, accounts and targets of the portal it was set in, so
+    an author of another portal of the organization does not see it.
+    """
+    goals = Goal.objects.filter(organization_id=member.portal.organization_id)
+    made_in_scope = Q(created_by__portal_id__in=scope_of(member))
+    if member.role == Member.Role.OWNER:
+        return goals.filter(made_in_scope | Q(created_by__isnull=True))
+    return goals.filter(made_in_scope)
 
 
 def _add_goal(request: HttpRequest, member: Member) -> HttpResponse:
@@ -271,6 +283,9 @@ def _edit_topics(request: HttpRequest, member: Member) -> HttpResponse:
     """Rename a topic, tag a slide by hand, or ask for new suggestions."""
     organization = member.portal.organization
     data = request.POST
+    # Topics and their labels are the whole organization's: owners change them.
+    if data.get("action") in ("suggest", "rename") and member.role != Member.Role.OWNER:
+        raise PermissionDenied("Only owners may rename or suggest topics.")
     try:
         if data.get("action") == "suggest":
             suggest_topics(organization, n_topics=int(data.get("topics") or 0) or None)

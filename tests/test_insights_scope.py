@@ -1,0 +1,56 @@
+"""Insights of one portal stay out of another portal's authors' sight."""
+
+from django.test import Client
+
+from entatio.insights.models import Goal
+from tests.personas import make_member
+
+
+def _client(member) -> Client:
+    client = Client()
+    client.login(username=member.email, password="pw-" + member.email)
+    return client
+
+
+GOAL = {
+    "topic": "0", "measure": "reach", "unit": "accounts",
+    "person_field": "user_type", "person_value": "admin",
+    "target": "0.6", "due": "2027-01-31",
+}  # fmt: skip
+
+
+def test_goals_are_seen_in_the_portals_that_set_them(portal, other_portal):
+    ours = make_member(portal, "ana@acme.test", role="author")
+    theirs = make_member(other_portal, "pat@partner.test", role="author")
+    _client(ours).post(f"/insights/{portal.pk}/goals/", {**GOAL, "name": "Ours"})
+    _client(theirs).post(
+        f"/insights/{other_portal.pk}/goals/", {**GOAL, "name": "Theirs"}
+    )
+    assert Goal.objects.count() == 2
+
+    our_page = _client(ours).get(f"/insights/{portal.pk}/goals/?format=csv")
+    their_page = _client(theirs).get(f"/insights/{other_portal.pk}/goals/?format=csv")
+
+    assert "Ours" in our_page.content.decode()
+    assert "Theirs" not in our_page.content.decode()
+    assert "Theirs" in their_page.content.decode()
+    assert "Ours" not in their_page.content.decode()
+
+
+def test_person_fields_name_only_attributes_of_the_portals_in_scope(
+    portal, other_portal
+):
+    from entatio.insights.columnar import write_copy
+    from entatio.insights.cube import prepare
+
+    make_member(portal, "m1@acme.test", attributes={"plan": "gold"})
+    make_member(other_portal, "m2@partner.test", attributes={"tier": "silver"})
+    copy = write_copy(portal.organization)
+
+    ours = prepare(copy, portal_ids=[portal.pk])
+    theirs = prepare(copy, portal_ids=[other_portal.pk])
+
+    assert "attribute:plan" in ours.person_fields
+    assert "attribute:tier" not in ours.person_fields
+    assert "attribute:tier" in theirs.person_fields
+    assert "attribute:plan" not in theirs.person_fields
