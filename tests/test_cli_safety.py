@@ -105,3 +105,45 @@ def test_events_load_reports_odd_lines_and_keeps_the_good_ones(
     assert "nested too deeply" in reasons[3]
     assert "is not valid JSON" in reasons[4]
     assert Event.objects.count() == 2
+
+
+def test_a_setting_that_is_no_number_is_named_not_a_traceback(tmp_path):
+    home = tmp_path / "home"
+    env = {**environment(home), "ENTATIO_MAX_UPLOAD_BYTES": "abc"}
+
+    listed = subprocess.run(
+        [str(ENTATIO), "presentations"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert listed.returncode == 2
+    assert "Traceback" not in listed.stderr
+    assert "ENTATIO_MAX_UPLOAD_BYTES must be a whole number, not 'abc'" in (
+        listed.stderr
+    )
+
+
+@pytest.mark.parametrize(
+    ("lrs", "password", "expected"),
+    [
+        ("notaurl", "secret", "is not a web address"),
+        ("https://lrs.example.test/xapi/", "", "ENTATIO_LRS_PASSWORD is not set"),
+    ],
+)
+def test_export_refuses_an_lrs_it_cannot_reach_before_sending(
+    capsys, portal, tmp_path, monkeypatch, lrs, password, expected
+):
+    monkeypatch.setenv("ENTATIO_LRS_PASSWORD", password)
+    out = tmp_path / "statements.jsonl"
+
+    status, _, err = run(
+        capsys, "export", "xapi", "--out", out, "--lrs", lrs, "--lrs-user", "key"
+    )
+
+    assert status == 2
+    assert expected in err
+    assert out.exists()

@@ -17,10 +17,25 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from django.core.exceptions import ImproperlyConfigured
+
 BASE_DIR = Path(__file__).resolve().parent
 HOME = Path(os.environ.get("ENTATIO_HOME", "var")).resolve()
 
 DEBUG = os.environ.get("ENTATIO_DEBUG", "1") == "1"
+
+
+def env_int(name: str, default: int) -> int:
+    """A whole-number setting from the environment, refused with its name."""
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    try:
+        return int(value.replace("_", ""))
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"{name} must be a whole number, not {value!r}; fix or unset it."
+        ) from None
 
 
 def secret_key_of_home(home: Path) -> str:
@@ -179,25 +194,23 @@ ENTATIO: dict[str, Any] = {
     # activity IRIs of exported xAPI statements are made from it.
     "PUBLIC_URL": os.environ.get("ENTATIO_PUBLIC_URL", "http://localhost:8000"),
     # Ingestion limits; each refusal names the limit so the uploader can act.
-    "MAX_UPLOAD_BYTES": int(os.environ.get("ENTATIO_MAX_UPLOAD_BYTES", 200 << 20)),
-    "MAX_PAGES": int(os.environ.get("ENTATIO_MAX_PAGES", 2000)),
-    "MAX_IMAGE_PIXELS": int(os.environ.get("ENTATIO_MAX_IMAGE_PIXELS", 100_000_000)),
+    "MAX_UPLOAD_BYTES": env_int("ENTATIO_MAX_UPLOAD_BYTES", 200 << 20),
+    "MAX_PAGES": env_int("ENTATIO_MAX_PAGES", 2000),
+    "MAX_IMAGE_PIXELS": env_int("ENTATIO_MAX_IMAGE_PIXELS", 100_000_000),
     "SLIDE_WIDTH": 1600,
     "THUMB_WIDTH": 320,
     "SOFFICE": os.environ.get("ENTATIO_SOFFICE", "soffice"),
-    "CONVERT_TIMEOUT_SECONDS": int(os.environ.get("ENTATIO_CONVERT_TIMEOUT", 180)),
-    "ZIP_MAX_FILES": int(os.environ.get("ENTATIO_ZIP_MAX_FILES", 1000)),
-    "ZIP_MAX_UNCOMPRESSED_BYTES": int(
-        os.environ.get("ENTATIO_ZIP_MAX_UNCOMPRESSED_BYTES", 1 << 30)
+    "CONVERT_TIMEOUT_SECONDS": env_int("ENTATIO_CONVERT_TIMEOUT", 180),
+    "ZIP_MAX_FILES": env_int("ENTATIO_ZIP_MAX_FILES", 1000),
+    "ZIP_MAX_UNCOMPRESSED_BYTES": env_int(
+        "ENTATIO_ZIP_MAX_UNCOMPRESSED_BYTES", 1 << 30
     ),
-    "ZIP_MAX_RATIO": int(os.environ.get("ENTATIO_ZIP_MAX_RATIO", 1000)),
-    "VIDEO_MAX_SECONDS": int(os.environ.get("ENTATIO_VIDEO_MAX_SECONDS", 2 * 3600)),
+    "ZIP_MAX_RATIO": env_int("ENTATIO_ZIP_MAX_RATIO", 1000),
+    "VIDEO_MAX_SECONDS": env_int("ENTATIO_VIDEO_MAX_SECONDS", 2 * 3600),
     # A warm LibreOffice pool (needs Debian's python3-uno); 0 is one per core.
     "OFFICE_WARM": os.environ.get("ENTATIO_OFFICE_WARM", "1") == "1",
-    "OFFICE_POOL_SIZE": int(os.environ.get("ENTATIO_OFFICE_POOL_SIZE", 0)),
-    "OFFICE_MAX_CONVERSIONS": int(
-        os.environ.get("ENTATIO_OFFICE_MAX_CONVERSIONS", 200)
-    ),
+    "OFFICE_POOL_SIZE": env_int("ENTATIO_OFFICE_POOL_SIZE", 0),
+    "OFFICE_MAX_CONVERSIONS": env_int("ENTATIO_OFFICE_MAX_CONVERSIONS", 200),
     "UNO_PYTHON": os.environ.get("ENTATIO_UNO_PYTHON", "/usr/bin/python3"),
     # Engagement rules of the design: seen after 3 s on screen within a
     # visit, a visit ends after 30 minutes without activity.
@@ -210,14 +223,14 @@ ENTATIO: dict[str, Any] = {
 if os.environ.get("ENTATIO_EMAIL_HOST"):
     EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     EMAIL_HOST = os.environ["ENTATIO_EMAIL_HOST"]
-    EMAIL_PORT = int(os.environ.get("ENTATIO_EMAIL_PORT", 587))
+    EMAIL_PORT = env_int("ENTATIO_EMAIL_PORT", 587)
     EMAIL_HOST_USER = os.environ.get("ENTATIO_EMAIL_USER", "")
     EMAIL_HOST_PASSWORD = os.environ.get("ENTATIO_EMAIL_PASSWORD", "")
     EMAIL_USE_SSL = os.environ.get("ENTATIO_EMAIL_SSL", "0") == "1"
     EMAIL_USE_TLS = (
         not EMAIL_USE_SSL and os.environ.get("ENTATIO_EMAIL_TLS", "1") == "1"
     )
-    EMAIL_TIMEOUT = int(os.environ.get("ENTATIO_EMAIL_TIMEOUT", 20))
+    EMAIL_TIMEOUT = env_int("ENTATIO_EMAIL_TIMEOUT", 20)
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = os.environ.get("ENTATIO_EMAIL_FROM", "Entatio <entatio@localhost>")
@@ -260,7 +273,7 @@ RATE_LIMITS = {
 # Production (ENTATIO_DEBUG=0): HTTPS only, cookies never sent in clear.
 if not DEBUG:
     SECURE_SSL_REDIRECT = os.environ.get("ENTATIO_SSL_REDIRECT", "1") == "1"
-    SECURE_HSTS_SECONDS = int(os.environ.get("ENTATIO_HSTS_SECONDS", 31_536_000))
+    SECURE_HSTS_SECONDS = env_int("ENTATIO_HSTS_SECONDS", 31_536_000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = (
         os.environ.get("ENTATIO_HSTS_SUBDOMAINS", "1") == "1"
     )

@@ -4,6 +4,7 @@ import argparse
 import json
 import os
 from pathlib import Path
+from urllib.parse import urlparse
 
 from entatio.cli import engagement
 from entatio.cli.library import portal_named
@@ -95,6 +96,19 @@ def _send_to_lrs(arguments: argparse.Namespace, statements_file: Path) -> int:
     # The password comes from the environment, never from the command line,
     # where any user of the machine could read it in the process list.
     password = os.environ.get("ENTATIO_LRS_PASSWORD", "")
+    address = urlparse(arguments.lrs)
+    if address.scheme not in ("http", "https") or not address.netloc:
+        raise CommandError(
+            f"--lrs {arguments.lrs!r} is not a web address; give the LRS's xAPI "
+            f"endpoint, such as https://lrs.example.com/xapi/; {statements_file} "
+            "is complete."
+        )
+    if arguments.lrs_user and not password:
+        raise CommandError(
+            "ENTATIO_LRS_PASSWORD is not set; set it to the secret of "
+            f"{arguments.lrs_user} to send the statements; {statements_file} is "
+            "complete."
+        )
     target = LrsTarget(arguments.lrs, arguments.lrs_user or "", password)
     with statements_file.open(encoding="utf-8") as lines:
         try:

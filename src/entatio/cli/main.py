@@ -6,6 +6,8 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from django.core.exceptions import ImproperlyConfigured
+
 from entatio.cli.commands import build_parser, handler_of
 
 # Commands whose own progress is the output; the server keeps its log lines.
@@ -19,7 +21,12 @@ def main(argv: list[str] | None = None) -> int:
         # argparse has printed the usage and what is wrong (status 2), or help.
         return exit_.code if isinstance(exit_.code, int) else 2
 
-    _set_up_django()
+    try:
+        _set_up_django()
+    except ImproperlyConfigured as error:
+        # A setting from the environment is wrong; say which, not a traceback.
+        sys.stderr.write(f"entatio: {error}\n")
+        return 2
     from entatio.cli.database import prepare_database
     from entatio.cli.output import CommandError, print_error
 
