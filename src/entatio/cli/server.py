@@ -53,6 +53,7 @@ def _resume_background_work() -> None:
     """Work a stopped server left: imports half made, schedules overdue."""
     from entatio.crm.tasks import ensure_schedules
     from entatio.ingest.imports import resume_stalled_imports
+    from entatio.ingest.tasks import ensure_stall_watch
     from entatio.insights.tasks import ensure_schedules as ensure_insights_schedules
 
     resumed = resume_stalled_imports()
@@ -60,6 +61,9 @@ def _resume_background_work() -> None:
         logger.info("Queued %d imports that stopped with the last server", resumed)
     ensure_schedules()
     ensure_insights_schedules()
+    # A worker may die mid-import while the server runs on: checked again
+    # every few minutes, not only here.
+    ensure_stall_watch()
 
 
 def _listen(host: str, port: int) -> socket.socket:

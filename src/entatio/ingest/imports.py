@@ -394,12 +394,39 @@ def finish(source: Source, status: str, error: str = "") -> None:
 
 
 def resume_stalled_imports() -> int:
-    """Queue again the sources no worker is making; for a worker's start."""
+    """Queue again the sources no worker is making.
+
+    Run when a server starts, and every few minutes while it runs
+    (``entatio.ingest.tasks.watch_stalled_imports_task``).
+    """
     stalled_before = timezone.now() - timedelta(seconds=stall_seconds())
-    stalled = Source.objects.filter(
-        Q(status=Source.Status.PENDING) | Q(status=Source.Status.PROCESSING),
-        updated_at__lt=stalled_before,
-    ).values_list("pk", flat=True)
-    for source_id in stalled:
+    stalled = set(
+        Source.objects.filter(
+            Q(status=Source.Status.PENDING) | Q(status=Source.Status.PROCESSING),
+            updated_at__lt=stalled_before,
+        ).values_list("pk", flat=True)
+    )
+
+    # A source still waiting in the queue behind long imports is not lost;
+    # queueing it again at every watch would only fill the queue.
+    stalled -= sources_waiting_in_queue()
+    for source_id in sorted(stalled):
         enqueue_ingest(source_id)
     return len(stalled)
+
+
+def sources_waiting_in_queue() -> set[int]:
+    """Sources whose ingest task is queued and not yet taken by a worker."""
+    from django_tasks import DEFAULT_TASK_BACKEND_ALIAS, task_backends
+    from django_tasks.base import TaskResultStatus
+    from django_tasks_db.backend import DatabaseBackend
+    from django_tasks_db.models import DBTaskResult
+
+    from entatio.ingest.tasks import ingest_source_task
+
+    if not isinstance(task_backends[DEFAULT_TASK_BACKEND_ALIAS], DatabaseBackend):
+        return set()
+    waiting = DBTaskResult.objects.filter(
+        status=TaskResultStatus.READY, task_path=ingest_source_task.module_path
+    ).values_list("args_kwargs", flat=True)
+    return {arguments["args"][0] for arguments in waiting if arguments["args"]}
