@@ -133,3 +133,16 @@ def test_people_import_with_invite_uses_the_invitations(
     lin = accept_invitation(token, "a long secret 42")
     assert lin.user.check_password("a long secret 42")
     assert lin.account.name == "Newco"
+
+
+def test_an_author_changing_a_role_is_told_it_takes_an_owner(
+    portal, client_of, author, member
+):
+    response = client_of("author").post(
+        reverse("set_role", args=[member.pk]), {"role": "author"}
+    )
+
+    assert response.status_code == 403
+    assert "Only owners of this portal may do this." in response.content.decode()
+    member.refresh_from_db()
+    assert member.role == "member"
