@@ -9,7 +9,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from entatio.engagement.models import Event
-from entatio.people.directory import DirectoryError, read_people_text
+from entatio.people.directory import (
+    DirectoryError,
+    read_people_csv,
+    read_people_text,
+)
 from entatio.people.models import SharingGroup
 from tests.test_cli import make_deck, run, view
 from tests.test_cli_process import ENTATIO, entatio, environment
@@ -147,3 +151,24 @@ def test_export_refuses_an_lrs_it_cannot_reach_before_sending(
     assert status == 2
     assert expected in err
     assert out.exists()
+
+
+def test_import_of_a_folder_says_to_name_its_files(capsys, portal, tmp_path):
+    status, _, err = run(capsys, "import", tmp_path)
+
+    assert status == 2
+    assert f"{tmp_path} is a folder; name the files in it" in err
+
+
+def test_a_people_csv_in_another_encoding_says_how_to_save_it(tmp_path):
+    text = "email,first_name\nada@globex.test,Ada\nzoe@globex.test,Zoë\n"
+    path = tmp_path / "people.csv"
+    path.write_bytes(text.encode("cp1252"))
+
+    with pytest.raises(DirectoryError) as refused:
+        list(read_people_csv(path))
+
+    assert str(refused.value) == (
+        "people.csv is not UTF-8 text; save the file as 'CSV UTF-8' and import it "
+        "again."
+    )

@@ -184,6 +184,11 @@ def import_files(arguments: argparse.Namespace) -> int:
     portal = portal_named(arguments.portal)
     paths = [Path(name) for name in arguments.files]
     for path in paths:
+        if path.is_dir():
+            raise CommandError(
+                f"{path} is a folder; name the files in it, e.g. {path}/*.pptx, "
+                "or zip them to import them as one presentation."
+            )
         if not path.is_file():
             raise CommandError(f"There is no file {path}; check the name and path.")
     if arguments.title and len(paths) > 1:

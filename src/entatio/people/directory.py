@@ -126,8 +126,10 @@ def read_people_rows(
     reader = csv.DictReader(handle)
     try:
         headers = reader.fieldnames or []
-    except (csv.Error, UnicodeDecodeError) as error:
-        raise DirectoryError(f"{name} is not a UTF-8 CSV file: {error}.") from error
+    except UnicodeDecodeError as error:
+        raise DirectoryError(not_utf8(name)) from error
+    except csv.Error as error:
+        raise DirectoryError(f"{name} cannot be read as CSV ({error}).") from error
     columns = _columns(name, headers)
 
     line = 1
@@ -139,8 +141,18 @@ def read_people_rows(
                 yield _person(line_of_row, raw, columns)
             except RowError as error:
                 yield line_of_row, str(error)
-    except (csv.Error, UnicodeDecodeError) as error:
+    except UnicodeDecodeError:
+        yield line + 1, "and the rows after it are not UTF-8 text; " + SAVE_AS_UTF8
+    except csv.Error as error:
         yield line + 1, f"cannot be read as CSV ({error})"
+
+
+SAVE_AS_UTF8 = "save the file as 'CSV UTF-8' and import it again"
+
+
+def not_utf8(name: str) -> str:
+    # Spreadsheets often save CSV in the computer's own encoding.
+    return f"{name} is not UTF-8 text; {SAVE_AS_UTF8}."
 
 
 def _columns(name: str, headers: Sequence[str]) -> dict[str, str]:
