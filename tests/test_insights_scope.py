@@ -54,3 +54,23 @@ def test_person_fields_name_only_attributes_of_the_portals_in_scope(
     assert "attribute:tier" not in ours.person_fields
     assert "attribute:tier" in theirs.person_fields
     assert "attribute:plan" not in theirs.person_fields
+
+
+def test_tagging_a_slide_of_another_portal_is_refused_in_words(
+    portal, other_portal, org
+):
+    from entatio.insights.models import SlideTopic, Topic
+    from entatio.library.models import Slide
+
+    pat = make_member(other_portal, "pat@partner.test", role="author")
+    topic = Topic.objects.create(organization=org, label="Pricing")
+    theirs = Slide.objects.create(portal=portal, title="Internal: pricing guidance")
+
+    response = _client(pat).post(
+        f"/insights/{other_portal.pk}/market/",
+        {"action": "tag", "topic": topic.pk, "slide": theirs.pk},
+    )
+
+    assert response.status_code == 400
+    assert response.content.decode().startswith("There is no such slide in the")
+    assert not SlideTopic.objects.exists()

@@ -302,7 +302,17 @@ def _edit_topics(request: HttpRequest, member: Member) -> HttpResponse:
                     pk=data.get("slide", ""),
                 )
                 tag_slide(slide, topic, by=member)
-    except (ValueError, TopicError, Topic.DoesNotExist, Slide.DoesNotExist) as error:
+    except Topic.DoesNotExist:
+        return HttpResponse(
+            "There is no such topic; pick one from the list.", status=400
+        )
+    except Slide.DoesNotExist:
+        return HttpResponse(
+            "There is no such slide in the portals you author; give its number "
+            "as the library shows it.",
+            status=400,
+        )
+    except (ValueError, TopicError) as error:
         return HttpResponse(f"The topic cannot be changed: {error}", status=400)
     write_copy(organization)
     return redirect("insights_page", portal_id=member.portal_id, name="market")
