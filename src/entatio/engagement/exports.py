@@ -5,6 +5,7 @@ import json
 import os
 import shutil
 import tempfile
+import uuid
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -118,8 +119,8 @@ def _check_parquet_folder(out: Path) -> None:
     )
     if others:
         raise ExportRefused(
-            f"{out} holds {', '.join(others[:3])}, which is not a Parquet export of "
-            "Entatio; choose an empty or new folder for --out."
+            f"{out} holds files that are no Parquet export of Entatio "
+            f"({', '.join(others[:3])}); choose an empty or new folder for --out."
         )
 
 
@@ -387,10 +388,11 @@ def _replacing(out: Path, newline: str | None = None) -> Iterator[TextIO]:
     A run that fails half way leaves the previous file as it was.
     """
     out.parent.mkdir(parents=True, exist_ok=True)
-    handle, name = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
-    partial = Path(name)
+    # Made with "x" rather than mkstemp, so the file gets the usual
+    # permissions of the user's umask, not mkstemp's owner-only ones.
+    partial = out.parent / f".{out.name}.{uuid.uuid4().hex}.partial"
     try:
-        with open(handle, "w", encoding="utf-8", newline=newline) as f:
+        with partial.open("x", encoding="utf-8", newline=newline) as f:
             yield f
         os.replace(partial, out)
     finally:
