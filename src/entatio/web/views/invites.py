@@ -239,7 +239,7 @@ def accept(request: HttpRequest, token: str) -> HttpResponse:
 
 def _unusable(request: HttpRequest, error: InvitationError) -> HttpResponse:
     context = {"problem": str(error)}
-    return render(request, "web/invitation_unusable.html", context, status=410)
+    return render(request, "web/link_unusable.html", context, status=410)
 
 
 def _chosen_password(form: AcceptForm, email: str) -> str:

@@ -285,7 +285,7 @@ def verify(request: HttpRequest, token: str) -> HttpResponseBase:
         verified = verify_signup(token)
     except SignupError as error:
         problem = {"problem": str(error)}
-        return render(request, "web/invitation_unusable.html", problem, status=410)
+        return render(request, "web/link_unusable.html", problem, status=410)
 
     portal = verified.form.portal
     if verified.status != Signup.Status.JOINED:
