@@ -126,11 +126,11 @@ def test_parquet_is_partitioned_by_day(engaged, tmp_path):
 
 def test_visits_csv(engaged, member, tmp_path):
     out = tmp_path / "visits.csv"
-    assert export_visits_csv(out) == 6
+    assert export_visits_csv(out) == 3
 
     rows = list(csv.DictReader(out.open()))
     first_visit = [r for r in rows if r["started"].startswith("2026-03-02")]
-    assert [r["seen"] for r in first_visit] == ["True", "False", "False"]
+    assert [r["seen"] for r in first_visit] == ["True", "False"]
     assert {r["completion"] for r in first_visit} == {str(round(1 / 3, 4))}
     assert first_visit[0]["account"] == "Globex"
     assert first_visit[1]["duration_seconds"] == "1.2"
