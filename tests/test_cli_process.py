@@ -148,3 +148,33 @@ def test_serve_runs_the_web_app_and_a_worker_and_stops_both(tmp_path):
 
     assert status == 0
     assert not Path(f"/proc/{worker}").exists()
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads /proc for the worker")
+def test_a_worker_that_dies_is_started_again_and_stopped_with_the_server(tmp_path):
+    home = tmp_path / "home"
+    server = subprocess.Popen(
+        [str(ENTATIO), "serve", "--port", str(free_port())],
+        env=environment(home),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        wait_for_line(server, "Sign in as")
+        [first] = worker_pids(server.pid)
+
+        os.kill(first, signal.SIGKILL)
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while time.monotonic() < deadline:
+            again = [pid for pid in worker_pids(server.pid) if pid != first]
+            if again:
+                break
+            time.sleep(0.2)
+        assert again, "no new worker after the first was killed"
+    finally:
+        server.send_signal(signal.SIGINT)
+        status = server.wait(timeout=30)
+
+    assert status == 0
+    assert not Path(f"/proc/{again[0]}").exists()

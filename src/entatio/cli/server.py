@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 
 import uvicorn
 from django.conf import settings
@@ -17,6 +18,10 @@ from entatio.people.defaults import default_portal, ensure_owner_login
 logger = logging.getLogger(__name__)
 
 WORKER_STOP_SECONDS = 15
+# A worker that dies is started again, up to this many times in the window.
+MAX_RESTARTS = 5
+RESTART_WINDOW_SECONDS = 600
+RESTART_DELAY_SECONDS = 1.0
 LOOPBACK_NAMES = {"127.0.0.1": "localhost", "::1": "localhost"}
 
 
@@ -28,9 +33,8 @@ def serve(arguments: argparse.Namespace) -> int:
 
     # SIGTERM stops the server as Ctrl-C does, so the worker is stopped too.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
-    worker = start_worker()
-    stopping = threading.Event()
-    threading.Thread(target=_watch, args=(worker, stopping), daemon=True).start()
+    worker = WorkerSupervisor()
+    threading.Thread(target=worker.watch, daemon=True).start()
     try:
         _print_welcome(arguments.host, arguments.port, owner.email, password)
         config = uvicorn.Config(
@@ -44,8 +48,7 @@ def serve(arguments: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         pass
     finally:
-        stopping.set()
-        stop_worker(worker)
+        worker.stop()
     return 0
 
 
@@ -113,14 +116,54 @@ def stop_worker(worker: subprocess.Popen[bytes]) -> None:
         worker.wait()
 
 
-def _watch(worker: subprocess.Popen[bytes], stopping: threading.Event) -> None:
-    status = worker.wait()
-    if not stopping.is_set():
-        logger.error(
-            "The task worker stopped with status %s; imports will wait until "
-            "entatio serve is restarted",
-            status,
-        )
+class WorkerSupervisor:
+    """The task worker, started again when it dies while the server runs.
+
+    Imports, syncs and schedules all wait on the worker; a server whose
+    worker died would look alive and do nothing in the background. A worker
+    that dies again and again is left stopped, with a line saying so.
+    """
+
+    def __init__(self) -> None:
+        self.process = start_worker()
+        self.stopping = threading.Event()
+        self.lock = threading.Lock()
+        self.restarts: list[float] = []
+
+    def watch(self) -> None:
+        while True:
+            status = self.process.wait()
+            if self.stopping.is_set():
+                return
+            if not self._may_restart():
+                logger.error(
+                    "The task worker stopped with status %s %d times in %d "
+                    "minutes; imports and syncs wait until entatio serve is "
+                    "restarted",
+                    status,
+                    len(self.restarts),
+                    RESTART_WINDOW_SECONDS // 60,
+                )
+                return
+            logger.warning(
+                "The task worker stopped with status %s; starting it again", status
+            )
+            time.sleep(RESTART_DELAY_SECONDS)
+            with self.lock:
+                if self.stopping.is_set():
+                    return
+                self.process = start_worker()
+
+    def _may_restart(self) -> bool:
+        now = time.monotonic()
+        self.restarts = [t for t in self.restarts if now - t < RESTART_WINDOW_SECONDS]
+        self.restarts.append(now)
+        return len(self.restarts) <= MAX_RESTARTS
+
+    def stop(self) -> None:
+        with self.lock:
+            self.stopping.set()
+            stop_worker(self.process)
 
 
 def _print_welcome(host: str, port: int, email: str, password: str | None) -> None:
