@@ -3,8 +3,8 @@
 The embedded default needs nothing: SQLite in WAL mode and media files under
 ``ENTATIO_HOME`` (``./var``). ``ENTATIO_DATABASE_URL`` switches to PostgreSQL.
 
-Production sets ``ENTATIO_DEBUG=0``, ``ENTATIO_SECRET_KEY`` and
-``ENTATIO_ALLOWED_HOSTS``; then HTTPS is required (``ENTATIO_SSL_REDIRECT``,
+Production sets ``ENTATIO_SECRET_KEY`` and ``ENTATIO_ALLOWED_HOSTS``; with
+any host name beyond this machine's own, HTTPS is required (``ENTATIO_SSL_REDIRECT``,
 ``ENTATIO_HSTS_SECONDS``, ``ENTATIO_BEHIND_PROXY``). ``ENTATIO_EMAIL_HOST``
 (with ``_PORT``, ``_USER``, ``_PASSWORD``, ``_TLS``, ``_SSL``, ``_FROM``)
 sends mail by SMTP instead of showing it on the console, and
@@ -22,7 +22,9 @@ from django.core.exceptions import ImproperlyConfigured
 BASE_DIR = Path(__file__).resolve().parent
 HOME = Path(os.environ.get("ENTATIO_HOME", "var")).resolve()
 
-DEBUG = os.environ.get("ENTATIO_DEBUG", "1") == "1"
+# Off unless asked for: Django's debug pages show settings, paths and every
+# URL to whoever makes a request fail.
+DEBUG = os.environ.get("ENTATIO_DEBUG", "0") == "1"
 
 
 def env_int(name: str, default: int) -> int:
@@ -270,8 +272,12 @@ RATE_LIMITS = {
     "discussion_post": (20, 10 * 60),
 }
 
-# Production (ENTATIO_DEBUG=0): HTTPS only, cookies never sent in clear.
-if not DEBUG:
+# Served to other machines: HTTPS only, cookies never sent in clear. A server
+# that answers only to this machine's own names (the default) has no TLS to
+# ask for, and needs none.
+LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1", "[::1]"}
+SERVES_THIS_MACHINE_ONLY = set(ALLOWED_HOSTS) <= LOOPBACK_HOSTS
+if not DEBUG and not SERVES_THIS_MACHINE_ONLY:
     SECURE_SSL_REDIRECT = os.environ.get("ENTATIO_SSL_REDIRECT", "1") == "1"
     SECURE_HSTS_SECONDS = env_int("ENTATIO_HSTS_SECONDS", 31_536_000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = (
