@@ -245,9 +245,10 @@ def bench_recall(seeds: int, null_seeds: int, workers: int) -> int:
     if hits:
         total = sum(hits.values()) / (len(hits) * seeds)
         print(f"recall over all planted effects: {total:.3f}")
-    risk_found = sum(r["risk_found"] for r in planted)
-    risk_planted = sum(r["risk_planted"] for r in planted)
-    print(f"accounts at risk found: {risk_found}/{risk_planted}")
+    if planted:
+        risk_found = sum(r["risk_found"] for r in planted)
+        risk_planted = sum(r["risk_planted"] for r in planted)
+        print(f"accounts at risk found: {risk_found}/{risk_planted}")
 
     null = [r for r in results if not r["effects"]]
     with_insight = [r for r in null if r["insights"]]
