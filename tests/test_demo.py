@@ -28,9 +28,9 @@ from entatio.people.defaults import stored_password
 from entatio.people.models import Organization
 from tests.test_insights_discovery import found_planted
 
-# The demo's own size. With the command's default seed (7) discovery finds
-# three of the four planted effects (the admins' reach stays at q = 0.085);
-# with this one all four, as in most seeds (see bench/insights.py recall).
+# The demo's own size and the command's default seed, with which discovery
+# finds all four planted effects (with seed 7 the admins' reach stays at
+# q = 0.085; see bench/insights.py recall for many seeds).
 SEED = 11
 SCALE = DEMO_SCALE
 
@@ -140,6 +140,24 @@ def test_the_command_prints_the_owner_login_once_made(capsys, demo):
         "email": OWNER_EMAIL,
         "password": stored_password(OWNER_EMAIL),
     }
+    assert {(x["email"], x["role"]) for x in printed["logins"]} == {
+        (OWNER_EMAIL, "owner"),
+        (AUTHOR_EMAIL, "author"),
+        (MEMBER_EMAIL, "member"),
+    }
+    assert all(x["password"] == stored_password(x["email"]) for x in printed["logins"])
+
+    status = main(["demo"])
+    lines = capsys.readouterr().out.splitlines()
+    assert status == 0
+    assert f"Sign in as {MEMBER_EMAIL} (member) with " in lines[-1]
+
+
+def test_a_scale_out_of_range_is_refused(capsys, db):
+    status = main(["demo", "--scale", "0"])
+
+    assert status == 2
+    assert "--scale must be above 0 and at most 100" in capsys.readouterr().err
 
 
 def test_the_size_of_the_world_comes_from_the_environment(monkeypatch):

@@ -1,24 +1,15 @@
 """``entatio demo``: the demo organization, made once per home."""
 
 import argparse
-from pathlib import Path
 
-from entatio.cli.library import import_file
-from entatio.cli.output import CommandError, ProgressBar, print_json
+from entatio.cli.output import CommandError, print_json
 from entatio.demo.build import DemoSummary, build_demo
-from entatio.ingest.imports import ImportRefused
-from entatio.library.models import Presentation
-from entatio.people.models import Portal
 
 
 def demo(arguments: argparse.Namespace) -> int:
-    try:
-        summary = build_demo(_import_deck, seed=arguments.seed)
-    except ImportRefused as refusal:
-        raise CommandError(
-            f"The demo decks could not be imported: {refusal} Install LibreOffice "
-            "(bin/install does on Debian) and run entatio demo again."
-        ) from refusal
+    if arguments.scale is not None and not 0 < arguments.scale <= 100:
+        raise CommandError("--scale must be above 0 and at most 100, such as 4.")
+    summary = build_demo(seed=arguments.seed, scale=arguments.scale)
 
     document = _as_dict(summary)
     if arguments.json:
@@ -34,17 +25,10 @@ def demo(arguments: argparse.Namespace) -> int:
         f"{document['members']} members, "
         f"presentations {', '.join(str(p['id']) for p in document['presentations'])}."
     )
-    password = summary.owner_password or "the password set for it"
-    print(f"Sign in as {summary.owner_email} with {password}.")
+    for login in summary.logins:
+        password = login.password or "the password set for it"
+        print(f"Sign in as {login.email} ({login.role}) with {password}.")
     return 0
-
-
-def _import_deck(portal: Portal, path: Path, title: str) -> Presentation:
-    progress = ProgressBar(f"Importing demo deck {path.name}")
-    try:
-        return import_file(portal, path, title, on_progress=progress.update)
-    finally:
-        progress.finish()
 
 
 def _as_dict(summary: DemoSummary) -> dict:
@@ -53,6 +37,15 @@ def _as_dict(summary: DemoSummary) -> dict:
         "organization": summary.organization.name,
         "portal": summary.portal.slug,
         "owner": {"email": summary.owner_email, "password": summary.owner_password},
+        "logins": [
+            {
+                "email": x.email,
+                "password": x.password,
+                "role": x.role,
+                "portal": x.portal,
+            }
+            for x in summary.logins
+        ],
         "members": summary.members,
         "events": summary.events,
         "presentations": [
