@@ -74,3 +74,24 @@ def test_tagging_a_slide_of_another_portal_is_refused_in_words(
     assert response.status_code == 400
     assert response.content.decode().startswith("There is no such slide in the")
     assert not SlideTopic.objects.exists()
+
+
+def test_the_command_counts_the_audience_of_the_portal_named(portal, other_portal):
+    import argparse
+
+    from entatio.cli.insights import _prepared
+
+    for place in (portal, other_portal):
+        place.kind = "customer"
+        place.save()
+    ours = {make_member(portal, f"c{i}@acme.test").pk for i in range(2)}
+    theirs = {make_member(other_portal, "p1@partner.test").pk}
+
+    def audience(slug):
+        prepared = _prepared(argparse.Namespace(portal=slug))
+        rows = prepared.connection.execute("SELECT member_id FROM scope_members")
+        return {member_id for (member_id,) in rows.fetchall()}
+
+    assert audience("customers") == ours
+    assert audience("product") == theirs
+    assert audience(None) == ours | theirs

@@ -16,12 +16,19 @@ from entatio.people.defaults import PortalNotFound, find_portal
 
 
 def _prepared(arguments: argparse.Namespace) -> Prepared:
-    """A fresh copy of the organization of the portal named (or the first)."""
+    """A fresh copy of the organization; its audience that of --portal if named.
+
+    Without --portal every audience portal of the organization counts, as
+    the organization's leaders read it; with it, that portal's members only,
+    as its authors see it on the insights pages.
+    """
+    named = getattr(arguments, "portal", None)
     try:
-        portal = find_portal(getattr(arguments, "portal", None))
+        portal = find_portal(named)
     except PortalNotFound as error:
         raise CommandError(str(error)) from error
-    return prepare_cube(write_copy(portal.organization))
+    copy = write_copy(portal.organization)
+    return prepare_cube(copy, portal_ids=[portal.pk] if named else None)
 
 
 def cube(arguments: argparse.Namespace) -> int:
