@@ -178,3 +178,36 @@ def test_a_worker_that_dies_is_started_again_and_stopped_with_the_server(tmp_pat
 
     assert status == 0
     assert not Path(f"/proc/{again[0]}").exists()
+
+
+@pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="the worker ends with its parent"
+)
+def test_a_server_killed_outright_takes_its_worker_along(tmp_path):
+    home = tmp_path / "home"
+    server = subprocess.Popen(
+        [str(ENTATIO), "serve", "--port", str(free_port())],
+        env=environment(home),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        wait_for_line(server, "Sign in as")
+        [worker] = worker_pids(server.pid)
+    finally:
+        server.kill()
+        server.wait(timeout=30)
+
+    deadline = time.monotonic() + 30
+    while is_running(worker) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not is_running(worker)
+
+
+def is_running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state not in ("Z", "X")

@@ -2,6 +2,7 @@
 
 import argparse
 import logging
+import os
 import signal
 import socket
 import subprocess
@@ -13,6 +14,7 @@ import uvicorn
 from django.conf import settings
 
 from entatio.cli.output import CommandError
+from entatio.manage import PARENT_VARIABLE
 from entatio.people.defaults import default_portal, ensure_owner_login
 
 logger = logging.getLogger(__name__)
@@ -100,7 +102,9 @@ def start_worker() -> subprocess.Popen[bytes]:
         # The reloader would fork a second process that a stop could miss.
         "--no-reload",
     ]
-    return subprocess.Popen(command)
+    # The worker ends itself when this process dies (see entatio.manage).
+    environment = {**os.environ, PARENT_VARIABLE: str(os.getpid())}
+    return subprocess.Popen(command, env=environment)
 
 
 def stop_worker(worker: subprocess.Popen[bytes]) -> None:
