@@ -150,9 +150,8 @@ def test_serve_runs_the_web_app_and_a_worker_and_stops_both(tmp_path):
     assert not Path(f"/proc/{worker}").exists()
 
 
-@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads /proc for the worker")
-def test_a_worker_that_dies_is_started_again_and_stopped_with_the_server(tmp_path):
-    home = tmp_path / "home"
+def start_server(home: Path) -> subprocess.Popen[str]:
+    """``entatio serve`` on a free port, once it says it is running."""
     server = subprocess.Popen(
         [str(ENTATIO), "serve", "--port", str(free_port())],
         env=environment(home),
@@ -160,8 +159,14 @@ def test_a_worker_that_dies_is_started_again_and_stopped_with_the_server(tmp_pat
         stderr=subprocess.DEVNULL,
         text=True,
     )
+    wait_for_line(server, "Sign in as")
+    return server
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads /proc for the worker")
+def test_a_worker_that_dies_is_started_again_and_stopped_with_the_server(tmp_path):
+    server = start_server(tmp_path / "home")
     try:
-        wait_for_line(server, "Sign in as")
         [first] = worker_pids(server.pid)
 
         os.kill(first, signal.SIGKILL)
@@ -184,16 +189,8 @@ def test_a_worker_that_dies_is_started_again_and_stopped_with_the_server(tmp_pat
     not sys.platform.startswith("linux"), reason="the worker ends with its parent"
 )
 def test_a_server_killed_outright_takes_its_worker_along(tmp_path):
-    home = tmp_path / "home"
-    server = subprocess.Popen(
-        [str(ENTATIO), "serve", "--port", str(free_port())],
-        env=environment(home),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
+    server = start_server(tmp_path / "home")
     try:
-        wait_for_line(server, "Sign in as")
         [worker] = worker_pids(server.pid)
     finally:
         server.kill()

@@ -17,13 +17,6 @@ from entatio.people.models import Member
 User = AbstractBaseUser | AnonymousUser
 
 
-def presentation_discussed(
-    user: User, presentation_id: int
-) -> tuple[Member, Presentation]:
-    """The user's member and the presentation, if they may see it; 404 if not."""
-    return presentation_of_user(user, presentation_id)
-
-
 def slide_discussed(member: Member, presentation: Presentation, slide_id: int) -> Slide:
     """A slide shown in the presentation; hidden ones only to its authors."""
     places = PresentationSlide.objects.filter(
@@ -47,7 +40,7 @@ def post_for(user: User, post_id: int) -> tuple[Member, Post]:
     if post is None:
         raise Http404("No such post")
 
-    member, _ = presentation_discussed(user, post.presentation_id)
+    member, _ = presentation_of_user(user, post.presentation_id)
     if post.slide_id is not None:
         slide_discussed(member, post.presentation, post.slide_id)
     return member, post

@@ -20,7 +20,6 @@ from django.views.decorators.http import require_GET, require_POST
 
 from entatio.discussions.access import (
     post_for,
-    presentation_discussed,
     require_author_of_portal,
     slide_discussed,
 )
@@ -39,6 +38,7 @@ from entatio.discussions.threads import (
     thread,
     threads_by_slide,
 )
+from entatio.engagement.access import presentation_of_user
 from entatio.library.models import Presentation, Slide
 from entatio.people.access import memberships_of
 from entatio.people.limits import allow_attempt
@@ -52,7 +52,7 @@ RATE_LIMITED = "You posted a lot in a short time; wait a few minutes, then post 
 @login_required
 def thread_page(request: HttpRequest, presentation_id: int) -> HttpResponse:
     """The thread of the slide named by ?slide=, or of the whole presentation."""
-    member, presentation = presentation_discussed(request.user, presentation_id)
+    member, presentation = presentation_of_user(request.user, presentation_id)
     slide = _requested_slide(request.GET, member, presentation)
     return _thread_response(request, member, presentation, slide)
 
@@ -61,7 +61,7 @@ def thread_page(request: HttpRequest, presentation_id: int) -> HttpResponse:
 @login_required
 def write_post(request: HttpRequest, presentation_id: int) -> HttpResponse:
     """A new post, or a reply when the form names the post it answers."""
-    member, presentation = presentation_discussed(request.user, presentation_id)
+    member, presentation = presentation_of_user(request.user, presentation_id)
     parent = _parent_post(request.POST, member, presentation)
     slide = (
         parent.slide
@@ -120,7 +120,7 @@ def presentation_discussions(
     request: HttpRequest, presentation_id: int
 ) -> HttpResponse:
     """Every thread of a presentation on one page, for its authors to follow."""
-    member, presentation = presentation_discussed(request.user, presentation_id)
+    member, presentation = presentation_of_user(request.user, presentation_id)
     require_author_of_portal(member)
 
     posts = threads_by_slide(presentation)

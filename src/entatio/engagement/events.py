@@ -265,12 +265,12 @@ def _resolve(
 ) -> list[_Parsed]:
     """Fill in member and presentation ids; drop events naming unknown ones."""
     members = _members_by_email(portal, {p.email for p in parsed if not sender})
-    slides = _slides_of_portal(portal, {p.slide_id for p in parsed if p.slide_id})
+    slides = _ids_in_portal(Slide, portal, {p.slide_id for p in parsed if p.slide_id})
     first_places = _first_presentation_of(
         {p.slide_id for p in parsed if p.slide_id and not p.presentation_id}
     )
-    decks = _presentations_of_portal(
-        portal, {p.presentation_id for p in parsed if p.presentation_id}
+    decks = _ids_in_portal(
+        Presentation, portal, {p.presentation_id for p in parsed if p.presentation_id}
     )
     named_places = _places_among(
         {
@@ -324,17 +324,6 @@ def _deck_problem(
     return ""
 
 
-def _presentations_of_portal(portal: Portal, presentation_ids: set[int]) -> set[int]:
-    found: set[int] = set()
-    for chunk in _chunks(sorted(presentation_ids)):
-        found.update(
-            Presentation.objects.filter(portal=portal, pk__in=chunk).values_list(
-                "pk", flat=True
-            )
-        )
-    return found
-
-
 def _places_among(pairs: set[tuple[int, int]]) -> set[tuple[int, int]]:
     """Which (presentation, slide) pairs are a slide placed in its presentation."""
     if not pairs:
@@ -373,14 +362,14 @@ def _members_by_email(portal: Portal, emails: set[str]) -> dict[str, int]:
     return found
 
 
-def _slides_of_portal(portal: Portal, slide_ids: set[int]) -> set[int]:
+def _ids_in_portal(
+    model: type[Slide] | type[Presentation], portal: Portal, ids: set[int]
+) -> set[int]:
+    """Which of the slide or presentation ids belong to the portal."""
     found: set[int] = set()
-    for chunk in _chunks(sorted(slide_ids)):
-        found.update(
-            Slide.objects.filter(portal=portal, pk__in=chunk).values_list(
-                "pk", flat=True
-            )
-        )
+    for chunk in _chunks(sorted(ids)):
+        rows = model.objects.filter(portal=portal, pk__in=chunk).values_list("pk")
+        found.update(pk for (pk,) in rows)
     return found
 
 

@@ -186,13 +186,18 @@ def _attribute_keys(
     """Attribute names of the members in scope; other portals' stay unnamed."""
     where = ""
     if portal_ids is not None:
-        listed = ", ".join(str(int(p)) for p in portal_ids) or "NULL"
-        where = f" WHERE portal_id IN ({listed})"
+        where = f" WHERE {_in_portals('portal_id', portal_ids)}"
     rows = connection.execute(
         "SELECT DISTINCT unnest(json_keys(attributes)) AS k FROM members"
         f"{where} ORDER BY k"
     ).fetchall()
     return [k for (k,) in rows if ATTRIBUTE_KEY.match(k)]
+
+
+def _in_portals(column: str, portal_ids: Sequence[int]) -> str:
+    """SQL that keeps the rows of these portals; none at all for an empty list."""
+    listed = ", ".join(str(int(p)) for p in portal_ids) or "NULL"
+    return f"{column} IN ({listed})"
 
 
 def _text(expression: str) -> str:
@@ -244,8 +249,7 @@ def _scope_members(
         f"(SELECT portal_id FROM portals WHERE kind <> '{INTERNAL}')"
     )
     if portal_ids is not None:
-        listed = ", ".join(str(int(p)) for p in portal_ids) or "NULL"
-        scope += f" AND m.portal_id IN ({listed})"
+        scope += f" AND {_in_portals('m.portal_id', portal_ids)}"
     connection.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE scope_members AS
