@@ -95,3 +95,15 @@ def test_the_command_counts_the_audience_of_the_portal_named(portal, other_porta
     assert audience("customers") == ours
     assert audience("product") == theirs
     assert audience(None) == ours | theirs
+
+
+def test_copies_written_within_one_second_keep_the_current_one(portal):
+    from entatio.insights.columnar import current_copy, write_copy
+
+    copies = [write_copy(portal.organization) for _ in range(5)]
+
+    current = current_copy(portal.organization.pk)
+    assert current is not None and current.folder == copies[-1].folder
+    assert (current.folder / "portals.parquet").exists()
+    assert copies[-2].folder.exists()
+    assert not copies[0].folder.exists()

@@ -181,7 +181,8 @@ def write_copy(organization: Organization) -> ColumnarCopy:
     """Write every table of the organization to a new copy and make it current."""
     root = copies_root(organization.pk)
     written_at = timezone.now()
-    name = f"copy-{written_at:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
+    # Microseconds, so that names sort in the order the copies were written.
+    name = f"copy-{written_at:%Y%m%dT%H%M%S%f}-{uuid.uuid4().hex[:8]}"
     folder = root / name
     (folder / "events").mkdir(parents=True)
 
@@ -206,7 +207,10 @@ def _make_current(root: Path, name: str) -> None:
     # one stays until the next refresh.
     copies = sorted(p for p in root.glob("copy-*") if p.is_dir())
     for old in copies[:-KEEP_COPIES]:
-        shutil.rmtree(old, ignore_errors=True)
+        # Another writer may have made a later copy current meanwhile; the one
+        # made current here is never the one removed.
+        if old.name != name:
+            shutil.rmtree(old, ignore_errors=True)
 
 
 def _write_table(path: Path, schema: pa.Schema, rows: Sequence[Sequence[Any]]) -> None:
